@@ -1,0 +1,1 @@
+"""Domain-free helpers: clock, ids, database session scope, secrets."""
