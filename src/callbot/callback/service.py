@@ -1,0 +1,80 @@
+"""Callback settings: http(s) URLs only, one setting per tenant (and optionally per user)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from callbot.errors import ValidationFailed
+from callbot.kit.db import Tx
+from callbot.kit.secrets import random_alnum
+from callbot.models import CallbackSettings, Tenant
+
+DIALECTS = ("native", "yiwise", "digelao")
+
+
+@dataclass(frozen=True)
+class CallbackChanges:
+    url: str | None = None
+    enabled: bool | None = None
+    task_url: str | None = None
+    dialect: str | None = None
+
+
+def check_url(url: str, field: str) -> str:
+    url = url.strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationFailed(f"{field} must be an http:// or https:// URL", [(field, f"{url!r} is not http(s)")])
+    return url
+
+
+async def get_settings(tx: Tx, tenant: Tenant, user_id: int | None = None) -> CallbackSettings:
+    """The settings row, made with defaults (off, no URL) the first time it is asked for."""
+    settings = await tx.session.scalar(
+        select(CallbackSettings).where(
+            CallbackSettings.tenant_id == tenant.id,
+            CallbackSettings.user_id.is_(None) if user_id is None else CallbackSettings.user_id == user_id,
+        )
+    )
+    if settings is None:
+        settings = CallbackSettings(
+            tenant_id=tenant.id,
+            user_id=user_id,
+            secret_encrypted=tx.secrets.encrypt(random_alnum(32)),
+            updated_at=tx.now(),
+        )
+        tx.session.add(settings)
+        await tx.session.flush()
+    return settings
+
+
+async def update_settings(
+    tx: Tx, tenant: Tenant, changes: CallbackChanges, user_id: int | None = None
+) -> CallbackSettings:
+    settings = await get_settings(tx, tenant, user_id)
+    if changes.url is not None:
+        settings.url = check_url(changes.url, "url")
+    if changes.task_url is not None:
+        settings.task_url = check_url(changes.task_url, "task_url")
+    if changes.dialect is not None:
+        if changes.dialect not in DIALECTS:
+            raise ValidationFailed("unknown callback dialect", [("dialect", f"one of {', '.join(DIALECTS)}")])
+        settings.dialect = changes.dialect
+    if changes.enabled is not None:
+        settings.enabled = changes.enabled
+    elif changes.url:
+        settings.enabled = True  # giving a URL means wanting the callbacks
+    if settings.enabled and not settings.url:
+        raise ValidationFailed("callbacks are on but no URL is set", [("url", "required when enabled")])
+    settings.updated_at = tx.now()
+    await tx.session.flush()
+    return settings
+
+
+def signing_secret(tx: Tx, settings: CallbackSettings) -> str:
+    return tx.secrets.decrypt(settings.secret_encrypted)

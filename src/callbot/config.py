@@ -1,0 +1,45 @@
+"""Settings. The only module that reads the environment (prefix CALLBOT_); everything else gets values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLBOT_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    # Empty means SQLite in data_dir. A PostgreSQL URL (postgresql+asyncpg://...) selects PostgreSQL.
+    database_url: str = ""
+    # Key for secrets stored encrypted (vendor API secrets). Empty: a key file in data_dir, made on first use.
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Public base URL used in links handed to integrators (recording URLs); empty: http://host:port.
+    public_url: str = ""
+    # Simulated carrier speed: 1 = real time, 10 = ten times faster, 0 = no waiting.
+    sim_speed: float = 1.0
+    log_level: str = "info"
+
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "callbot.db"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{self.sqlite_path().resolve()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain URLs people paste (postgresql://, postgres://, sqlite:///) and pick async drivers."""
+    for prefix in ("postgresql+asyncpg://", "sqlite+aiosqlite://"):
+        if url.startswith(prefix):
+            return url
+    for plain in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url[len(plain) :]
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    raise ValueError(f"unsupported database URL {url!r}: use postgresql://... or sqlite:///...")

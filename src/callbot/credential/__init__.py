@@ -1,0 +1,1 @@
+"""API credentials: native tokens, Yiwise and Digelao key pairs."""

@@ -1,0 +1,1 @@
+"""Customers of a task and their import (CSV, XLSX, JSON)."""

@@ -1,0 +1,258 @@
+"""Customer rules: who may be imported into a task, and how an import reports what it refused.
+
+An import validates every row (number, duplicate in the task, DNC, script variables), writes the accepted
+ones and records each rejected row with its row number and reason. Accepted rows are never lost because
+others were refused; a long import commits batch by batch, so a crash keeps every finished batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select, update
+
+from callbot.customer.phone import InvalidPhone, normalise_phone
+from callbot.customer.reader import SourceRow
+from callbot.dialogue.script import Script as ScriptDocument
+from callbot.errors import InvalidState, NotFound
+from callbot.kit.db import Tx
+from callbot.kit.paging import Page, PageRequest, paginate
+from callbot.models import Customer, CustomerImport, DncEntry, ImportRejection, Task, Tenant
+from callbot.models.enums import CustomerStatus, ImportStatus, TaskStatus
+from callbot.script import service as script_service
+from callbot.task import service as task_service
+
+INVALID_PHONE = "invalid_phone"
+DUPLICATE = "duplicate"
+DNC = "dnc"
+MISSING_VARIABLE = "missing_variable"
+
+# How many rejected rows a report carries inline; every one is stored and can be listed.
+REPORT_REJECTIONS = 1000
+
+
+class CustomerNotFound(NotFound):
+    """No such customer."""
+
+
+class ImportNotFound(NotFound):
+    """No such import."""
+
+
+class TaskClosedForImport(InvalidState):
+    """The task no longer takes customers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    row: int
+    phone: str
+    reason: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    import_id: int
+    task_id: int
+    status: ImportStatus
+    total: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+class CustomerImporter:
+    """One import into one task, fed in batches. Each `add` runs in the caller's transaction."""
+
+    def __init__(
+        self,
+        *,
+        import_id: int,
+        tenant_id: int,
+        task_id: int,
+        known_phones: set[str],
+        dnc: set[str],
+        document: ScriptDocument | None,
+    ) -> None:
+        self.import_id = import_id
+        self.tenant_id = tenant_id
+        self.task_id = task_id
+        self._known = known_phones
+        self._dnc = dnc
+        self._document = document
+        self.report = ImportReport(import_id, task_id, ImportStatus.RUNNING)
+
+    @classmethod
+    async def begin(cls, tx: Tx, tenant: Tenant, task_id: int, *, source: str) -> CustomerImporter:
+        task = await task_service.get_task(tx, tenant, task_id)
+        if task.status is TaskStatus.TERMINATE:
+            raise TaskClosedForImport(
+                f"task {task.id} is {task.status.value}: it takes no more customers", state=task.status.value
+            )
+        script = await script_service.get_script(tx, tenant, task.script_id)
+        document = await _document_for_import(tx, script)
+        known = set(await tx.session.scalars(select(Customer.phone).where(Customer.task_id == task.id)))
+        dnc = set(await tx.session.scalars(select(DncEntry.phone).where(DncEntry.tenant_id == tenant.id)))
+        row = CustomerImport(tenant_id=tenant.id, task_id=task.id, source=source[:200], created_at=tx.now())
+        tx.session.add(row)
+        await tx.session.flush()
+        return cls(
+            import_id=row.id, tenant_id=tenant.id, task_id=task.id, known_phones=known, dnc=dnc, document=document
+        )
+
+    def _check(self, source: SourceRow) -> tuple[dict[str, Any] | None, Rejection | None]:
+        try:
+            info = normalise_phone(source.phone)
+        except InvalidPhone as exc:
+            return None, Rejection(source.row, source.phone, INVALID_PHONE, str(exc))
+        if info.number in self._known:
+            return None, Rejection(source.row, info.number, DUPLICATE, f"{info.number} is already in this task")
+        if info.number in self._dnc:
+            return None, Rejection(source.row, info.number, DNC, f"{info.number} is on the do-not-call list")
+        if self._document is not None:
+            values: dict[str, object] = {"name": source.name, "phone": info.number, **source.properties}
+            missing = self._document.missing_variables(values)
+            if missing:
+                return None, Rejection(
+                    source.row,
+                    info.number,
+                    MISSING_VARIABLE,
+                    f"missing script variable{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+                )
+        self._known.add(info.number)
+        return {
+            "phone": info.number,
+            "name": source.name,
+            "properties": source.properties,
+            "carrier": info.carrier,
+            "region": info.region,
+        }, None
+
+    async def add(self, tx: Tx, rows: Iterable[SourceRow]) -> int:
+        """Validate and write one batch. Returns how many rows it accepted."""
+        now = tx.now()
+        accepted: list[dict[str, Any]] = []
+        rejected: list[Rejection] = []
+        for source in rows:
+            values, rejection = self._check(source)
+            if values is not None:
+                values.update(
+                    tenant_id=self.tenant_id,
+                    task_id=self.task_id,
+                    import_id=self.import_id,
+                    status=CustomerStatus.PENDING,
+                    attempts=0,
+                    created_at=now,
+                )
+                accepted.append(values)
+            elif rejection is not None:
+                rejected.append(rejection)
+        if accepted:
+            await tx.session.execute(insert(Customer), accepted)
+        if rejected:
+            await tx.session.execute(
+                insert(ImportRejection),
+                [
+                    {
+                        "import_id": self.import_id,
+                        "row": r.row,
+                        "phone": r.phone[:64],
+                        "reason": r.reason,
+                        "message": r.message,
+                    }
+                    for r in rejected
+                ],
+            )
+        report = self.report
+        report.total += len(accepted) + len(rejected)
+        report.accepted += len(accepted)
+        report.rejected += len(rejected)
+        for r in rejected:
+            report.counts[r.reason] = report.counts.get(r.reason, 0) + 1
+        room = REPORT_REJECTIONS - len(report.rejections)
+        report.rejections.extend(rejected[: max(0, room)])
+        await tx.session.execute(
+            update(CustomerImport)
+            .where(CustomerImport.id == self.import_id)
+            .values(total=report.total, accepted=report.accepted, rejected=report.rejected, counts=report.counts)
+        )
+        if accepted:
+            await tx.session.execute(
+                update(Task)
+                .where(Task.id == self.task_id)
+                .values(customer_count=Task.customer_count + len(accepted), updated_at=now)
+            )
+        return len(accepted)
+
+    async def finish(self, tx: Tx) -> ImportReport:
+        now = tx.now()
+        self.report.status = ImportStatus.FINISHED
+        await tx.session.execute(
+            update(CustomerImport)
+            .where(CustomerImport.id == self.import_id)
+            .values(status=ImportStatus.FINISHED, finished_at=now)
+        )
+        if self.report.accepted:
+            task = await tx.session.get(Task, self.task_id, with_for_update=True)
+            if task is not None and task.status is TaskStatus.COMPLETED:
+                # New customers reopen a completed task; the dialer picks it up again.
+                task_service.system_move(task, TaskStatus.RUNNABLE, now)
+        return self.report
+
+
+async def _document_for_import(tx: Tx, script: Any) -> ScriptDocument | None:
+    """The script version whose variables rows must carry: the approved one, else the newest draft."""
+    version = script.approved_version or script.latest_version
+    if not version:
+        return None
+    row = await script_service.get_version(tx, script, version)
+    return script_service.parse_body(row.body)
+
+
+async def import_rows(tx: Tx, tenant: Tenant, task_id: int, rows: Iterable[SourceRow], *, source: str) -> ImportReport:
+    """A whole import in one transaction (API requests, up to 10,000 rows)."""
+    importer = await CustomerImporter.begin(tx, tenant, task_id, source=source)
+    await importer.add(tx, rows)
+    return await importer.finish(tx)
+
+
+async def get_import(tx: Tx, tenant: Tenant, import_id: int) -> CustomerImport:
+    row = await tx.session.get(CustomerImport, import_id)
+    if row is None or row.tenant_id != tenant.id:
+        raise ImportNotFound(f"no import with id {import_id}")
+    return row
+
+
+async def list_rejections(tx: Tx, tenant: Tenant, import_id: int, page: PageRequest) -> Page[ImportRejection]:
+    await get_import(tx, tenant, import_id)
+    query = select(ImportRejection).where(ImportRejection.import_id == import_id).order_by(ImportRejection.row)
+    return await paginate(tx.session, query, page)
+
+
+def _customer_query(tenant: Tenant, task_id: int, status: CustomerStatus | None) -> Select[Customer]:
+    query = select(Customer).where(Customer.tenant_id == tenant.id, Customer.task_id == task_id)
+    if status is not None:
+        query = query.where(Customer.status == status)
+    return query.order_by(Customer.id)
+
+
+async def list_customers(
+    tx: Tx, tenant: Tenant, task_id: int, page: PageRequest, status: CustomerStatus | None = None
+) -> Page[Customer]:
+    await task_service.get_task(tx, tenant, task_id)
+    return await paginate(tx.session, _customer_query(tenant, task_id, status), page)
+
+
+async def get_customer(tx: Tx, tenant: Tenant, customer_id: int) -> Customer:
+    customer = await tx.session.get(Customer, customer_id)
+    if customer is None or customer.tenant_id != tenant.id:
+        raise CustomerNotFound(f"no customer with id {customer_id}")
+    return customer
+
+
+async def count_customers(tx: Tx, task_id: int) -> int:
+    return int(await tx.session.scalar(select(func.count()).where(Customer.task_id == task_id)) or 0)

@@ -1,0 +1,116 @@
+"""Caller line rules: a tenant's numbers are unique, concurrency is positive, the gateway is named."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from callbot.errors import Conflict, NotFound, ValidationFailed
+from callbot.kit.db import Tx
+from callbot.models import Line, Tenant
+from callbot.models.enums import LineType
+
+_LINE_PHONE = re.compile(r"^\+?[0-9]{3,20}$")
+
+
+class LineNotFound(NotFound):
+    """No such line."""
+
+
+@dataclass(frozen=True)
+class LineChanges:
+    name: str | None = None
+    type: LineType | None = None
+    concurrency: int | None = None
+    gateway: str | None = None
+    settings: dict[str, Any] | None = None
+    enabled: bool | None = None
+
+
+def _clean_phone(phone: str) -> str:
+    cleaned = re.sub(r"[\s\-()]", "", phone)
+    if not _LINE_PHONE.match(cleaned):
+        raise ValidationFailed("bad line number", [("phone", f"{phone!r} is not a phone number (3-20 digits)")])
+    return cleaned
+
+
+def _check_concurrency(value: int) -> None:
+    if not 1 <= value <= 10_000:
+        raise ValidationFailed("bad concurrency", [("concurrency", "must be between 1 and 10000")])
+
+
+async def add_line(
+    tx: Tx,
+    tenant: Tenant,
+    phone: str,
+    *,
+    name: str = "",
+    type: LineType = LineType.UNFIXED_CALL,
+    concurrency: int = 10,
+    gateway: str = "sim",
+    settings: dict[str, Any] | None = None,
+) -> Line:
+    phone = _clean_phone(phone)
+    _check_concurrency(concurrency)
+    exists = await tx.session.scalar(select(Line.id).where(Line.tenant_id == tenant.id, Line.phone == phone))
+    if exists is not None:
+        raise Conflict(f"line {phone} already exists (id {exists})")
+    line = Line(
+        tenant_id=tenant.id,
+        phone=phone,
+        name=name or phone,
+        type=type,
+        concurrency=concurrency,
+        gateway=gateway,
+        settings=settings or {},
+        created_at=tx.now(),
+    )
+    tx.session.add(line)
+    await tx.session.flush()
+    return line
+
+
+async def get_line(tx: Tx, tenant: Tenant, line_id: int) -> Line:
+    line = await tx.session.get(Line, line_id)
+    if line is None or line.tenant_id != tenant.id:
+        raise LineNotFound(f"no line with id {line_id}")
+    return line
+
+
+async def get_lines(tx: Tx, tenant: Tenant, line_ids: list[int], *, field: str = "line_ids") -> list[Line]:
+    """Fetch several lines of the tenant, naming each missing one at its position in `field`."""
+    found = {
+        line.id: line
+        for line in await tx.session.scalars(select(Line).where(Line.tenant_id == tenant.id, Line.id.in_(line_ids)))
+    }
+    problems = [(f"{field}.{i}", f"no line with id {lid}") for i, lid in enumerate(line_ids) if lid not in found]
+    if problems:
+        raise ValidationFailed("unknown lines", problems)
+    return [found[lid] for lid in line_ids]
+
+
+async def find_line_by_phone(tx: Tx, tenant: Tenant, phone: str) -> Line:
+    line = await tx.session.scalar(select(Line).where(Line.tenant_id == tenant.id, Line.phone == phone))
+    if line is None:
+        raise LineNotFound(f"no line with number {phone}")
+    return line
+
+
+async def list_lines(tx: Tx, tenant: Tenant) -> list[Line]:
+    return list(await tx.session.scalars(select(Line).where(Line.tenant_id == tenant.id).order_by(Line.id)))
+
+
+async def update_line(tx: Tx, tenant: Tenant, line_id: int, changes: LineChanges) -> Line:
+    line = await get_line(tx, tenant, line_id)
+    if changes.concurrency is not None:
+        _check_concurrency(changes.concurrency)
+        line.concurrency = changes.concurrency
+    for field in ("name", "type", "gateway", "settings", "enabled"):
+        value = getattr(changes, field)
+        if value is not None:
+            setattr(line, field, value)
+    await tx.session.flush()
+    return line

@@ -1,0 +1,29 @@
+"""Every ORM class, one module per table. Importing this package registers them all on Base.metadata."""
+
+from callbot.models.callback import CallbackSettings
+from callbot.models.credential import Credential
+from callbot.models.customer import Customer, CustomerImport, ImportRejection
+from callbot.models.dnc import DncEntry
+from callbot.models.line import Line
+from callbot.models.record import CallRecord
+from callbot.models.script import Script, ScriptVersion
+from callbot.models.task import Task, task_lines
+from callbot.models.tenant import Tenant
+from callbot.models.user import User
+
+__all__ = [
+    "CallRecord",
+    "CallbackSettings",
+    "Credential",
+    "Customer",
+    "CustomerImport",
+    "DncEntry",
+    "ImportRejection",
+    "Line",
+    "Script",
+    "ScriptVersion",
+    "Task",
+    "Tenant",
+    "User",
+    "task_lines",
+]

@@ -1,0 +1,71 @@
+"""Customers of a task (被叫客户) and the imports that brought them in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from callbot.kit.db import Base, JsonType, UtcDateTime
+from callbot.models.enums import CallResult, CustomerStatus, ImportStatus, Level, enum_column
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("task_id", "phone"),
+        # The dialer's question: which customers of this task are due?
+        Index("ix_customers_due", "task_id", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer, index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    import_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(32))  # normalised: 13900001234, 057188880001
+    properties: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    carrier: Mapped[str] = mapped_column(String(32), default="")  # 运营商
+    region: Mapped[str] = mapped_column(String(64), default="")  # 归属地
+    status: Mapped[CustomerStatus] = mapped_column(enum_column(CustomerStatus), default=CustomerStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_result: Mapped[CallResult | None] = mapped_column(enum_column(CallResult), nullable=True)
+    level: Mapped[Level | None] = mapped_column(enum_column(Level), nullable=True)
+    # Lease of an in-flight attempt: which worker holds it and until when.
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CustomerImport(Base):
+    __tablename__ = "customer_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer, index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(200))  # "api", or the file name
+    status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus), default=ImportStatus.RUNNING)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    # Rejections by reason code: {"invalid_phone": 3, "duplicate": 1, ...}
+    counts: Mapped[dict[str, int]] = mapped_column(JsonType, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ImportRejection(Base):
+    """One rejected row of an import: where it was and why."""
+
+    __tablename__ = "import_rejections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("customer_imports.id", ondelete="CASCADE"), index=True)
+    row: Mapped[int] = mapped_column(Integer)  # 1-based data row (a CSV's header is row 0)
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(32))  # code: invalid_phone, duplicate, dnc, missing_variable
+    message: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,52 @@
+"""Call records (通话记录): one per dial attempt, answered or not."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from callbot.kit.db import Base, JsonType, UtcDateTime
+from callbot.models.enums import CallResult, Level, enum_column
+
+
+class CallRecord(Base):
+    __tablename__ = "call_records"
+    __table_args__ = (
+        Index("ix_call_records_task", "task_id", "id"),
+        Index("ix_call_records_tenant_phone", "tenant_id", "phone", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer, index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    line_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    script_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    script_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Public identifier (Digelao record sn).
+    sn: Mapped[str] = mapped_column(String(32), unique=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    result: Mapped[CallResult] = mapped_column(enum_column(CallResult))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)  # dial time
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    ring_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    chat_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    rounds: Mapped[int] = mapped_column(Integer, default=0)
+    level: Mapped[Level | None] = mapped_column(enum_column(Level), nullable=True)
+    manual_level: Mapped[Level | None] = mapped_column(enum_column(Level), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")  # analysis basis: why this level
+    concerns: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    tags: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    # [{"speaker": "ROBOT"|"PERSON", "text", "node", "intent", "offset_ms"}, ...]
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    end_reason: Mapped[str] = mapped_column(String(32), default="")  # hangup, transfer, customer_hangup, ...
+    hangup_by: Mapped[str] = mapped_column(String(16), default="")  # ROBOT | PERSON | "" (not answered)
+    transferred_to: Mapped[str] = mapped_column(String(200), default="")
+    recording_path: Mapped[str] = mapped_column(String(500), default="")
+    read: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

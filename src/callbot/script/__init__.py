@@ -1,0 +1,1 @@
+"""Robot scripts (话术) as stored: named, versioned, DRAFT or APPROVED."""

@@ -1,0 +1,1 @@
+"""Tasks (外呼任务) and their state machine."""

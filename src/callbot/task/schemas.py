@@ -1,0 +1,66 @@
+"""Task shapes shared by the native API and the services (dialects build these from vendor fields)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from callbot.models.enums import CallResult, TaskMode, TaskStatus
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: time
+    end: time
+
+
+class RedialRule(BaseModel):
+    """Redial customers whose attempt ended with one of `results`, after `delay_minutes`, up to `max_times`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    results: list[CallResult] = Field(min_length=1)
+    delay_minutes: int = Field(ge=0, le=7 * 24 * 60)
+    max_times: int = Field(ge=1, le=10)
+
+
+class TaskCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    mode: TaskMode = TaskMode.MANUAL
+    script_id: int
+    line_ids: list[int] = Field(min_length=1)
+    robot_count: int = Field(default=1, ge=1)
+    daily_start: time = time(9, 0)
+    daily_end: time = time(20, 0)
+    inactive_windows: list[Window] = Field(default_factory=list, max_length=3)
+    # AUTO tasks start by themselves at this time; without one they start as soon as they are created.
+    start_time: datetime | None = None
+    description: str = Field(default="", max_length=2000)
+    redial_rules: list[RedialRule] = Field(default_factory=list, max_length=10)
+
+
+class TaskUpdate(BaseModel):
+    """Changes to a task; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    mode: TaskMode | None = None
+    script_id: int | None = None
+    line_ids: list[int] | None = Field(default=None, min_length=1)
+    robot_count: int | None = Field(default=None, ge=1)
+    daily_start: time | None = None
+    daily_end: time | None = None
+    inactive_windows: list[Window] | None = Field(default=None, max_length=3)
+    start_time: datetime | None = None
+    description: str | None = Field(default=None, max_length=2000)
+    redial_rules: list[RedialRule] | None = Field(default=None, max_length=10)
+
+
+class TaskFilter(BaseModel):
+    name: str | None = None
+    status: list[TaskStatus] | None = None

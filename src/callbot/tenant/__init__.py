@@ -1,0 +1,1 @@
+"""Tenants (公司) and their console users."""
