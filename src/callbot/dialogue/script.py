@@ -18,12 +18,8 @@ from typing import Any, Literal, TypeAlias
 
 import yaml
 
+from callbot.dialogue.nlu import BUILTIN_INTENTS, IntentDefinition
 from callbot.errors import ValidationFailed
-
-try:
-    from callbot.dialogue.nlu import BUILTIN_INTENTS, IntentDefinition
-except ImportError:  # pragma: no cover - only until the NLU package lands
-    from callbot.dialogue._nlu_fallback import BUILTIN_INTENTS, IntentDefinition  # type: ignore[assignment]
 
 __all__ = [
     "DEFAULT_GOODBYE",
