@@ -432,6 +432,7 @@ class _Checker:
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
+        self.unknown_targets = 0
 
     def add(self, location: str, message: str) -> None:
         self.problems.append((location, message))
@@ -637,6 +638,7 @@ class _Checker:
             return None
         if value not in node_ids:
             self.add(location, self.no_node(value, node_ids))
+            self.unknown_targets += 1
             return None
         return value
 
@@ -996,7 +998,8 @@ class _Checker:
                 if target not in seen:
                     seen.add(target)
                     todo.append(target)
-        for node_id in nodes:
+        # With a mistyped target, "unreachable" is usually its echo; report it once the targets are fixed.
+        for node_id in nodes if not self.unknown_targets else ():
             if node_id not in seen:
                 self.add(f"nodes.{node_id}", f"unreachable: no path leads here from the start node '{start}'")
         for node_id, node in nodes.items():
