@@ -1,0 +1,223 @@
+"""IntentRecognizer: explicit rules first, then script examples, then the learned model.
+
+A reply goes through: normalise -> homophone correction -> double negation -> filler removal;
+then the rule book of spec/intents.md in priority order (rules.py); a script's keywords join the
+rules at their intent's place, its own intents just after the callback check; then near-identical
+script examples; and only when nothing fired the linear model over n-grams and pinyin.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from callbot.dialogue.nlu import rules
+from callbot.dialogue.nlu.intents import BUILTIN_INTENTS, UNKNOWN, IntentDefinition, Recognition
+from callbot.dialogue.nlu.model import LinearIntentModel, base_model, features, nearest
+from callbot.dialogue.nlu.text import (
+    Correction,
+    HomophoneLexicon,
+    char_key,
+    normalize,
+    strip_fillers,
+)
+
+_BASE_LEXICON: HomophoneLexicon | None = None
+# Below this probability the model's guess is not trusted and the reply is unknown.
+MIN_MODEL_PROBABILITY = 0.30
+# A script example this close (pinyin ratio or n-gram cosine) decides before the generic rules.
+EXAMPLE_DECIDES = 0.90
+EXAMPLE_COUNTS = 0.62
+
+
+def base_lexicon() -> HomophoneLexicon:
+    global _BASE_LEXICON
+    if _BASE_LEXICON is None:
+        _BASE_LEXICON = HomophoneLexicon(rules.LEXICON)
+    return _BASE_LEXICON
+
+
+def prepare(text: str, lexicon: HomophoneLexicon | None = None) -> str:
+    """Model input for a raw sentence: the same cleaning the recogniser applies to a reply."""
+    t, _ = (lexicon or base_lexicon()).correct(normalize(text))
+    core = strip_fillers(rules.remove_double_negation(t))
+    return core or t
+
+
+@dataclass(frozen=True)
+class _Keyword:
+    intent: str
+    label: str  # as written in the script
+    pattern: re.Pattern[str]
+    is_regex: bool
+
+
+def _keyword(intent: str, kw: str) -> _Keyword | None:
+    kw = kw.strip()
+    if len(kw) > 2 and kw.startswith("/") and kw.endswith("/"):
+        return _Keyword(intent, kw, re.compile(kw[1:-1]), True)
+    text = normalize(kw)
+    if not text:
+        return None
+    # a negation right before a keyword cancels it (不办吧 is not 办吧)
+    return _Keyword(intent, kw, re.compile(rf"(?<![不没别]){re.escape(text)}"), False)
+
+
+class IntentRecognizer:
+    """Recognises one customer reply (ASR text) into an intent id of the built-in library or the script."""
+
+    def __init__(self, extra: Sequence[IntentDefinition] = ()) -> None:
+        self._model: LinearIntentModel = base_model(prepare)
+        self._names: dict[str, str] = dict(BUILTIN_INTENTS)
+        builtin_kw: dict[str, list[_Keyword]] = {}
+        own_kw: list[_Keyword] = []
+        plain: list[str] = []
+        examples: list[tuple[str, str]] = []
+        for d in extra:
+            self._names.setdefault(d.id, d.name or d.id)
+            for kw in d.keywords:
+                k = _keyword(d.id, kw)
+                if k is None:
+                    continue
+                (builtin_kw.setdefault(d.id, []) if d.id in BUILTIN_INTENTS else own_kw).append(k)
+                if not k.is_regex:
+                    plain.append(kw)
+            examples.extend((d.id, ex) for ex in d.examples)
+        # script words first: they are what this campaign expects to hear
+        self._lexicon = HomophoneLexicon(plain).extended(rules.LEXICON) if plain else base_lexicon()
+        self._builtin_kw = builtin_kw
+        self._own_kw = own_kw
+        self._ex_intents = [i for i, _ in examples]
+        self._ex_texts = [prepare(e, self._lexicon) for _, e in examples]
+        self._ex_keys = [" ".join(char_key(c) for c in t) for t in self._ex_texts]
+        self._ex_feats = [(t, frozenset(features(t))) for t in self._ex_texts]
+
+    @property
+    def intent_ids(self) -> frozenset[str]:
+        return frozenset(self._names)
+
+    def name(self, intent: str) -> str:
+        return self._names.get(intent, intent)
+
+    # -- recognition --------------------------------------------------------------------------
+
+    def recognize(self, text: str, context: str | None = None) -> Recognition:
+        raw = normalize(text)
+        if not raw:
+            return Recognition(UNKNOWN, 1.0, "空白")
+        fixed, fixes = self._lexicon.correct(raw)
+        t = rules.remove_double_negation(fixed)
+        core = strip_fillers(t)
+        if not core:
+            if rules.BACKCHANNEL.match(t):
+                return Recognition("affirm", 0.85, f"附和「{raw}」")
+            return Recognition(UNKNOWN, 0.9, f"只有语气词「{raw}」")
+
+        for intent, pattern in rules.ORDER:
+            if r := self._rule(intent, pattern, t, fixes):
+                return r
+        if rules.LINE_CHECK.search(core) and not rules.LINE_CHECK.sub("", core).strip("喂你好"):
+            return Recognition(UNKNOWN, 0.9, f"确认线路「{raw}」")
+
+        example = self._example(core)
+        if example is not None and example[2] >= EXAMPLE_DECIDES:
+            return self._from_example(example)
+
+        if (m := rules.call_later(t)) is not None:
+            return self._hit("call_later", m, fixes, 0.9)
+        for kw in self._own_kw:
+            if km := kw.pattern.search(t):
+                return self._hit(kw.intent, km.group(0), fixes, 0.92, keyword=kw)
+
+        if r := self._context(core, context):
+            return r
+        for intent, pattern in rules.QUESTIONS:
+            if r := self._rule(intent, pattern, t, fixes):
+                return r
+        for intent, pattern in rules.ANSWERS:
+            if r := self._rule(intent, pattern, core, fixes):
+                return r
+
+        if example is not None and example[2] >= EXAMPLE_COUNTS:
+            return self._from_example(example)
+        return self._learned(core)
+
+    def _rule(self, intent: str, pattern: re.Pattern[str], t: str, fixes: list[Correction]) -> Recognition | None:
+        for kw in self._builtin_kw.get(intent, ()):
+            if km := kw.pattern.search(t):
+                return self._hit(intent, km.group(0), fixes, 0.92, keyword=kw)
+        if intent == "ask_price":
+            found = rules.price(t)
+        elif intent == "send_info":
+            found = rules.send_info(t)
+        else:
+            m = pattern.search(t)
+            found = m.group(0) if m else None
+        if found is None:
+            return None
+        return self._hit(intent, found, fixes, 0.95)
+
+    def _hit(
+        self, intent: str, matched: str, fixes: list[Correction], conf: float, keyword: _Keyword | None = None
+    ) -> Recognition:
+        if keyword is not None:
+            what = f"正则「{keyword.label}」" if keyword.is_regex else f"关键词「{keyword.label}」"
+        else:
+            what = f"关键词「{matched}」"
+        used = [f for f in fixes if f.word in matched or matched in f.word]
+        if used:
+            conf -= 0.07
+            what += "（拼音匹配：" + "，".join(f"「{f.heard}」→「{f.word}」" for f in used) + "）"
+        return Recognition(intent, round(conf, 3), what)
+
+    def _context(self, core: str, context: str | None) -> Recognition | None:
+        if not context:
+            return None
+        ctx = normalize(context)
+        if rules.BARE_NO.match(core):
+            if rules.NEED_CONTEXT.search(ctx):
+                return Recognition("reject", 0.88, f"上文问需求「{context}」，回答「{core}」")
+            if rules.TIME_CONTEXT.search(ctx) and core[0] == "不":
+                return Recognition("busy", 0.85, f"上文问是否方便「{context}」，回答「{core}」")
+        if rules.BARE_YES.match(core) and (rules.INTEREST_CONTEXT.search(ctx) or rules.TIME_CONTEXT.search(ctx)):
+            return Recognition("affirm", 0.88, f"上文问意愿「{context}」，回答「{core}」")
+        return None
+
+    def _example(self, core: str) -> tuple[str, str, float] | None:
+        """Closest script example: (intent, example, score)."""
+        if not self._ex_texts:
+            return None
+        key = " ".join(char_key(c) for c in core)
+        hit = process.extractOne(key, self._ex_keys, scorer=fuzz.ratio)
+        best_i, best = -1, 0.0
+        if hit is not None:
+            best_i, best = int(hit[2]), float(hit[1]) / 100.0
+        ex, cos = nearest(core, self._ex_feats)
+        if cos > best:
+            best_i, best = self._ex_texts.index(ex), cos
+        if best_i < 0:
+            return None
+        return self._ex_intents[best_i], self._ex_texts[best_i], best
+
+    def _from_example(self, example: tuple[str, str, float]) -> Recognition:
+        intent, text, score = example
+        return Recognition(intent, round(min(0.97, score), 3), f"相似例句「{text}」({score:.2f})")
+
+    def _learned(self, core: str) -> Recognition:
+        p = self._model.predict(core)
+        if p.intent == UNKNOWN or p.probability < MIN_MODEL_PROBABILITY:
+            return Recognition(UNKNOWN, round(1.0 - p.probability, 3) if p.intent != UNKNOWN else p.probability,
+                               f"模型无把握（最接近「{p.intent}」{p.probability:.2f}）")
+        if p.example:
+            evidence = f"相似例句「{p.example}」({p.similarity:.2f})，模型{p.probability:.2f}"
+        else:
+            evidence = f"模型{p.probability:.2f}"
+        return Recognition(p.intent, round(p.probability, 3), evidence)
+
+
+def build_recognizer(extra: Sequence[IntentDefinition] = ()) -> IntentRecognizer:
+    """A recogniser for the built-in library plus a script's intents (or additions to built-in ones)."""
+    return IntentRecognizer(extra)
