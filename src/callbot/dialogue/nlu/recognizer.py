@@ -116,8 +116,11 @@ class IntentRecognizer:
                 return Recognition("affirm", 0.85, f"附和「{raw}」")
             return Recognition(UNKNOWN, 0.9, f"只有语气词「{raw}」")
 
+        texts = (t, core) if core != t else (t,)
         for intent, pattern in rules.ORDER:
-            if r := self._rule(intent, pattern, t, fixes):
+            if intent == "hold_on" and rules.CALL_LATER_VERB.search(t):
+                continue  # 等一下再打给我 asks for a callback
+            if r := self._rule_any(intent, pattern, texts, fixes):
                 return r
         if rules.LINE_CHECK.search(core) and not rules.LINE_CHECK.sub("", core).strip("喂你好"):
             return Recognition(UNKNOWN, 0.9, f"确认线路「{raw}」")
@@ -135,7 +138,7 @@ class IntentRecognizer:
         if r := self._context(core, context):
             return r
         for intent, pattern in rules.QUESTIONS:
-            if r := self._rule(intent, pattern, t, fixes):
+            if r := self._rule_any(intent, pattern, texts, fixes):
                 return r
         for intent, pattern in rules.ANSWERS:
             if r := self._rule(intent, pattern, core, fixes):
@@ -159,6 +162,15 @@ class IntentRecognizer:
         if found is None:
             return None
         return self._hit(intent, found, fixes, 0.95)
+
+    def _rule_any(
+        self, intent: str, pattern: re.Pattern[str], texts: tuple[str, ...], fixes: list[Correction]
+    ) -> Recognition | None:
+        # the text as heard and without fillers: anchored patterns need the latter, words like 那个 the former
+        for t in texts:
+            if r := self._rule(intent, pattern, t, fixes):
+                return r
+        return None
 
     def _hit(
         self, intent: str, matched: str, fixes: list[Correction], conf: float, keyword: _Keyword | None = None
