@@ -118,8 +118,12 @@ def test_command(text: str, context: str | None, script_file: str | None) -> Non
     got = recognizer.recognize(text, context)
     click.echo(
         json.dumps(
-            {"intent": got.intent, "name": recognizer.name(got.intent), "confidence": got.confidence,
-             "evidence": got.evidence},
+            {
+                "intent": got.intent,
+                "name": recognizer.name(got.intent),
+                "confidence": got.confidence,
+                "evidence": got.evidence,
+            },
             ensure_ascii=False,
         )
     )

@@ -221,8 +221,11 @@ class IntentRecognizer:
     def _learned(self, core: str) -> Recognition:
         p = self._model.predict(core)
         if p.intent == UNKNOWN or p.probability < MIN_MODEL_PROBABILITY:
-            return Recognition(UNKNOWN, round(1.0 - p.probability, 3) if p.intent != UNKNOWN else p.probability,
-                               f"模型无把握（最接近「{p.intent}」{p.probability:.2f}）")
+            return Recognition(
+                UNKNOWN,
+                round(1.0 - p.probability, 3) if p.intent != UNKNOWN else p.probability,
+                f"模型无把握（最接近「{p.intent}」{p.probability:.2f}）",
+            )
         if p.example:
             evidence = f"相似例句「{p.example}」({p.similarity:.2f})，模型{p.probability:.2f}"
         else:

@@ -1,0 +1,253 @@
+"""The rule book of spec/intents.md, one readable case per rule, plus ASR noise and script intents."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from callbot.dialogue.nlu import BUILTIN_INTENTS, IntentDefinition, IntentRecognizer, Recognition, build_recognizer
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def nlu() -> IntentRecognizer:
+    return build_recognizer()
+
+
+def intent(nlu: IntentRecognizer, text: str, context: str | None = None) -> str:
+    return nlu.recognize(text, context).intent
+
+
+def test_builtin_table_is_the_spec_table() -> None:
+    spec = (ROOT.parent / "shared" / "spec" / "intents.md") if (ROOT.parent / "shared").exists() else None
+    assert len(BUILTIN_INTENTS) == 22
+    assert BUILTIN_INTENTS["unknown"] == "未识别"
+    assert BUILTIN_INTENTS["call_later"] == "稍后联系"
+    if spec is not None and spec.exists():
+        table = spec.read_text(encoding="utf-8")
+        for intent_id, name in BUILTIN_INTENTS.items():
+            assert f"| `{intent_id}` | {name} |" in table
+
+
+def test_intent_ids_are_the_builtins_plus_the_scripts(nlu: IntentRecognizer) -> None:
+    assert nlu.intent_ids == frozenset(BUILTIN_INTENTS)
+    extended = build_recognizer([IntentDefinition("ask_rate", "问利率", ("利率",))])
+    assert extended.intent_ids == frozenset(BUILTIN_INTENTS) | {"ask_rate"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("是的", "affirm"),
+        ("好的你说", "affirm"),
+        ("可以啊", "affirm"),
+        ("嗯嗯对", "affirm"),
+        ("不是", "deny"),
+        ("没有啊", "deny"),
+        ("不对", "deny"),
+        ("不需要", "reject"),
+        ("不感兴趣谢谢", "reject"),
+        ("不用了", "reject"),
+        ("我在开车", "busy"),
+        ("正在开会呢", "busy"),
+        ("现在不方便", "busy"),
+        ("你晚点再打", "call_later"),
+        ("明天下午再打给我", "call_later"),
+        ("多少钱", "ask_price"),
+        ("收费吗", "ask_price"),
+        ("利息怎么算", "ask_price"),
+        ("你是谁啊", "ask_identity"),
+        ("你们哪个公司的", "ask_identity"),
+        ("你怎么有我电话", "ask_source"),
+        ("我的号码哪来的", "ask_source"),
+        ("你是机器人吧", "is_robot"),
+        ("是真人吗", "is_robot"),
+        ("你说什么", "repeat"),
+        ("听不清楚", "repeat"),
+        ("再说一遍", "repeat"),
+        ("再打我就投诉", "complaint"),
+        ("骚扰电话", "complaint"),
+        ("把我号码删了", "complaint"),
+        ("神经病", "abuse"),
+        ("滚", "abuse"),
+        ("我已经买了", "already_have"),
+        ("早就办过了", "already_have"),
+        ("我考虑考虑", "consider"),
+        ("再看看吧", "consider"),
+        ("发短信给我", "send_info"),
+        ("加我微信吧", "send_info"),
+        ("具体是什么活动", "ask_detail"),
+        ("怎么办理", "ask_detail"),
+        ("你们在哪里", "ask_address"),
+        ("地址在哪", "ask_address"),
+        ("你打错了", "wrong_person"),
+        ("我不是他本人", "wrong_person"),
+        ("好了就这样吧", "goodbye"),
+        ("拜拜", "goodbye"),
+        ("转人工", "ask_human"),
+        ("我要跟真人说", "ask_human"),
+        ("你等一下", "hold_on"),
+        ("稍等我换个地方", "hold_on"),
+        ("嗯那个", "unknown"),
+        ("今天天气不错", "unknown"),
+    ],
+)
+def test_public_examples_of_the_spec_table(nlu: IntentRecognizer, text: str, expected: str) -> None:
+    assert intent(nlu, text) == expected
+
+
+def test_negation_decides(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "需要") == "affirm"
+    assert intent(nlu, "不需要") == "reject"
+
+
+def test_double_negation_is_assent(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "不是不需要") == "affirm"
+    assert intent(nlu, "没有不方便") == "affirm"
+    assert intent(nlu, "也不是不行") == "affirm"
+
+
+def test_no_to_the_offer_is_reject_no_to_a_fact_is_deny(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "没有", context="请问您最近有申请过贷款吗？") == "deny"
+    assert intent(nlu, "不", context="需要帮您办理吗？") == "reject"
+    assert intent(nlu, "不是") == "deny"
+
+
+def test_somebody_else_is_wrong_person(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "我是他表哥") == "wrong_person"
+    assert intent(nlu, "这号码换人了") == "wrong_person"
+    assert intent(nlu, "我叫张伟不是张薇") == "wrong_person"  # a similar-sounding name
+
+
+def test_refusal_with_a_reason_stays_reject(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "不需要我在开车") == "reject"
+    assert intent(nlu, "不要了我们家早买了") == "reject"
+    assert intent(nlu, "暂时不要了容我琢磨琢磨") == "reject"
+
+
+def test_refusal_asking_for_another_time_is_call_later(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "不需要了你下周再打") == "call_later"
+
+
+def test_call_later_needs_a_call_verb_or_a_named_time(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "再说吧") == "consider"
+    assert intent(nlu, "回头再说") == "consider"
+    assert intent(nlu, "九点以后") == "call_later"
+    assert intent(nlu, "今天晚上吧") == "call_later"
+
+
+def test_busy_is_not_now_without_a_callback(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "我在开会") == "busy"
+    assert intent(nlu, "我在开会你半小时后再打") == "call_later"
+
+
+def test_asking_not_to_be_called_again_is_complaint(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "别再给我打了") == "complaint"
+    assert intent(nlu, "不需要别再打了") == "complaint"  # complaint beats reject
+
+
+def test_abuse_beats_everything(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "神经病啊天天打") == "abuse"
+    assert intent(nlu, "你们就是骗子") == "abuse"  # 骗子 as an accusation
+    assert intent(nlu, "卧槽又是推销") == "abuse"  # swearing in exasperation
+
+
+def test_did_not_hear_is_repeat_whatever_the_topic(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "你刚才说利息多少我没听清") == "repeat"
+    assert intent(nlu, "声音太小了") == "repeat"
+    assert intent(nlu, "什么意思") == "repeat"
+
+
+def test_hold_on_beats_repeat(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "等一下你刚才说什么") == "hold_on"
+    assert intent(nlu, "稍等一下我听不清我出去说") == "hold_on"
+
+
+def test_line_check_is_unknown_noise_as_reason_is_busy(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "喂喂喂能听到吗") == "unknown"
+    assert intent(nlu, "喂") == "unknown"
+    assert intent(nlu, "我这边太吵了不方便说") == "busy"
+
+
+def test_questions_decide(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "你们正规吗") == "ask_identity"
+    assert intent(nlu, "有什么优惠吗") == "ask_price"
+    assert intent(nlu, "可以啊多少钱") == "ask_price"  # interest with a question: the question decides
+    assert intent(nlu, "好的那你们在哪") == "ask_address"
+
+
+def test_sarcasm_and_disbelief_are_reject(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "当然需要我太需要了呵呵") == "reject"
+    assert intent(nlu, "哪有这么好的事") == "reject"
+
+
+def test_possession_answered_yes_is_already_have(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "有的去年就配了") == "already_have"
+    assert intent(nlu, "有", context="请问您有信用卡吗？") == "already_have"
+
+
+def test_bare_backchannel_is_affirm_bare_filler_is_unknown(nlu: IntentRecognizer) -> None:
+    for text in ("嗯", "嗯嗯", "哦好", "对对"):
+        assert intent(nlu, text) == "affirm", text
+    for text in ("喂喂", "那个", "呃"):
+        assert intent(nlu, text) == "unknown", text
+
+
+def test_fillers_and_punctuation_do_not_matter(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "嗯那个就是不需要啊") == "reject"
+    assert intent(nlu, "呃，那个，多少钱？") == "ask_price"
+
+
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [("多少前", "ask_price"), ("不虚要", "reject"), ("鸡器人吧", "is_robot"), ("我要头诉你们", "complaint")],
+)
+def test_homophone_asr_errors(nlu: IntentRecognizer, heard: str, expected: str) -> None:
+    got = nlu.recognize(heard)
+    assert got.intent == expected
+    assert "拼音" in got.evidence
+
+
+def test_evidence_and_confidence_are_always_set(nlu: IntentRecognizer) -> None:
+    for text in ("不需要", "今天天气不错", "", "我想把这个事情搞清楚", "嗯嗯"):
+        got = nlu.recognize(text)
+        assert isinstance(got, Recognition)
+        assert got.evidence
+        assert 0.0 <= got.confidence <= 1.0
+    assert "不需要" in nlu.recognize("不需要").evidence
+
+
+def test_script_intents_by_keyword_regex_and_example() -> None:
+    nlu = build_recognizer(
+        [
+            IntentDefinition("ask_rate", "问利率", ("利率", "几个点"), ("利息怎么算的", "你们利率多少啊")),
+            IntentDefinition("ask_refund", "问退款", ("/退(款|钱)/",), ("钱能不能退回来",)),
+            IntentDefinition("affirm", keywords=("办吧",)),
+        ]
+    )
+    got = nlu.recognize("你们利率多少")
+    assert got.intent == "ask_rate" and "利率" in got.evidence
+    assert nlu.recognize("那个礼率高不高").intent == "ask_rate"  # pinyin-tolerant keyword
+    assert nlu.recognize("能退钱吗").intent == "ask_refund"
+    assert nlu.recognize("那个钱还能不能退回来啊").intent == "ask_refund"
+    assert nlu.recognize("办吧办吧").intent == "affirm"
+    assert nlu.recognize("不需要").intent == "reject"  # built-ins still work
+
+
+def test_building_for_a_script_is_fast() -> None:
+    import time
+
+    build_recognizer()
+    start = time.perf_counter()
+    build_recognizer([IntentDefinition("ask_rate", "问利率", ("利率",), ("你们利率多少啊",) * 20)])
+    assert time.perf_counter() - start < 0.5
+
+
+def test_accuracy_on_the_dev_set_stays_high(nlu: IntentRecognizer) -> None:
+    rows = [json.loads(line) for line in (ROOT / "examples/nlu/dev.jsonl").read_text("utf-8").splitlines() if line]
+    assert len(rows) >= 400
+    correct = sum(nlu.recognize(r["text"], r.get("context")).intent == r["intent"] for r in rows)
+    assert correct / len(rows) >= 0.97
