@@ -44,14 +44,22 @@ class CustomerFile:
         self.kind = "xlsx" if suffix == ".xlsx" else "csv"
         self.size = path.stat().st_size
         self.encoding = detect_encoding(path) if self.kind == "csv" else "xlsx"
+        self._raw: _CountingReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        """How far into the file reading has got (CSV), for progress bars."""
+        return self._raw.count if self._raw is not None else 0
 
     def rows(self) -> Iterator[list[Any]]:
         """Raw rows, header first."""
         if self.kind == "xlsx":
             yield from _xlsx_rows(self.path)
-        else:
-            with self.path.open(encoding=self.encoding, newline="") as f:
-                yield from csv.reader(f)
+            return
+        with self.path.open("rb") as binary:
+            self._raw = _CountingReader(binary)
+            text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")  # type: ignore[arg-type]
+            yield from csv.reader(text)
 
     def __iter__(self) -> Iterator[SourceRow]:
         rows = self.rows()
@@ -59,6 +67,20 @@ class CustomerFile:
         if header is None:
             raise ValidationFailed(f"{self.path.name}: the file is empty", [("file", "no header row")])
         yield from map_rows(header, rows, source=self.path.name)
+
+
+class _CountingReader(io.RawIOBase):
+    def __init__(self, inner: io.BufferedReader) -> None:
+        self._inner = inner
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._inner.readinto(buffer)
+        self.count += n
+        return n
 
 
 def map_rows(header: list[Any], rows: Iterator[list[Any]], *, source: str = "file") -> Iterator[SourceRow]:

@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` runs callbot on its embedded default,
+# `make test` runs the whole test suite. Both set up what they need first.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-quick setup setup-test lint lock bench
+
+demo: setup
+	$(BIN)/callbot demo
+
+test: setup-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The quick loop: skips the slow end-to-end tests.
+test-quick: setup-test
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+setup:
+	scripts/setup.sh run
+
+setup-test:
+	scripts/setup.sh test
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+# Re-pin the dependencies after editing pyproject.toml (needs uv: pip install uv).
+lock:
+	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11 --no-header

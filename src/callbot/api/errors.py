@@ -1,0 +1,93 @@
+"""One error shape for the whole native API:
+
+    {"error": {"code": "not_found", "message": "no task with id 7", "details": [{"field": "...", "message": "..."}]}}
+
+Illegal state changes are 409 and name the current state in `error.state`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from callbot.errors import (
+    CallbotError,
+    Conflict,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    QuotaExceeded,
+    Unauthorized,
+    ValidationFailed,
+)
+
+_STATUS: list[tuple[type[CallbotError], int, str]] = [
+    (ValidationFailed, 422, "validation_failed"),
+    (NotFound, 404, "not_found"),
+    (InvalidState, 409, "invalid_state"),
+    (Conflict, 409, "conflict"),
+    (Unauthorized, 401, "unauthorized"),
+    (Forbidden, 403, "forbidden"),
+    (QuotaExceeded, 422, "quota_exceeded"),
+]
+
+
+def error_body(code: str, message: str, details: list[dict[str, str]] | None = None, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message, "details": details or []}
+    error.update(extra)
+    return {"error": error}
+
+
+def render_callbot_error(exc: CallbotError) -> JSONResponse:
+    status, code = 400, "bad_request"
+    for cls, cls_status, cls_code in _STATUS:
+        if isinstance(exc, cls):
+            status, code = cls_status, cls_code
+            break
+    details: list[dict[str, str]] = []
+    if isinstance(exc, ValidationFailed):
+        details = [{"field": loc, "message": msg} for loc, msg in exc.problems]
+    elif "field" in exc.details:
+        details = [{"field": str(exc.details["field"]), "message": exc.message}]
+    extra = {"state": exc.details["state"]} if "state" in exc.details else {}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(code, exc.message, details, **extra), status_code=status, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(CallbotError)
+    async def _callbot(_request: Request, exc: CallbotError) -> JSONResponse:
+        return render_callbot_error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))} for e in exc.errors()
+        ]
+        first = details[0] if details else {"field": "body", "message": "invalid"}
+        message = f"{first['field']}: {first['message']}"
+        if len(details) > 1:
+            message += f" (and {len(details) - 1} more)"
+        return JSONResponse(error_body("validation_failed", message, details), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(error_body("internal_error", "unexpected server error"), status_code=500)

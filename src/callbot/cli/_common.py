@@ -1,0 +1,73 @@
+"""What every CLI command shares: opening the store from the environment, JSON output, error exits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import date, datetime, time
+from enum import Enum
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from callbot.config import Settings
+from callbot.errors import CallbotError, ValidationFailed
+from callbot.kit.db import Store
+from callbot.runtime import open_store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    """JSON, and only JSON, on stdout."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+
+
+def fail(message: str, problems: list[tuple[str, str]] | None = None, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    for location, text in problems or []:
+        click.echo(f"  {location}: {text}", err=True)
+    sys.exit(code)
+
+
+def async_command(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R | None]:
+    """Run an async click callback; domain errors become a clear message on stderr and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        try:
+            return asyncio.run(func(*args, **kwargs))
+        except ValidationFailed as exc:
+            fail(exc.message, exc.problems)
+        except CallbotError as exc:
+            fail(exc.message)
+        return None
+
+    return wrapper
+
+
+@asynccontextmanager
+async def cli_store() -> AsyncIterator[Store]:
+    store = await open_store(Settings())
+    try:
+        yield store
+    finally:
+        await store.dispose()
+
+
+async def in_transaction(store: Store, work: Callable[..., Awaitable[R]], *args: Any) -> R:
+    async with store.transaction() as tx:
+        return await work(tx, *args)

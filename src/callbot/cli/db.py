@@ -1,0 +1,28 @@
+"""`callbot db`: the schema."""
+
+from __future__ import annotations
+
+import click
+
+from callbot.cli._common import async_command, print_json
+from callbot.config import Settings
+from callbot.migrations import upgrade as run_upgrade
+from callbot.runtime import build_store
+
+
+@click.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command()
+@async_command
+async def upgrade() -> None:
+    """Bring the database to the newest schema (safe to run again)."""
+    settings = Settings()
+    store = build_store(settings)
+    try:
+        await run_upgrade(store.engine)
+    finally:
+        await store.dispose()
+    print_json({"status": "ok", "database": store.dialect})

@@ -1,0 +1,80 @@
+"""/api/v1/lines: caller lines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from callbot.api.deps import CurrentTenant, WriteTx
+from callbot.api.schemas import ReadModel
+from callbot.line import service
+from callbot.models import Line
+from callbot.models.enums import LineType
+
+router = APIRouter(prefix="/lines", tags=["lines"])
+
+
+class LineCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str
+    name: str = ""
+    type: LineType = LineType.UNFIXED_CALL
+    concurrency: int = Field(default=10, ge=1)
+    gateway: str = "sim"
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class LinePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    type: LineType | None = None
+    concurrency: int | None = Field(default=None, ge=1)
+    gateway: str | None = None
+    settings: dict[str, Any] | None = None
+    enabled: bool | None = None
+
+
+class LineRead(ReadModel):
+    id: int
+    phone: str
+    name: str
+    type: LineType
+    concurrency: int
+    gateway: str
+    settings: dict[str, Any]
+    enabled: bool
+    created_at: datetime
+
+
+@router.get("", response_model=list[LineRead], summary="Caller lines")
+async def list_lines(tx: WriteTx, tenant: CurrentTenant) -> list[Line]:
+    return await service.list_lines(tx, tenant)
+
+
+@router.post("", response_model=LineRead, status_code=status.HTTP_201_CREATED, summary="Add a caller line")
+async def add_line(body: LineCreate, tx: WriteTx, tenant: CurrentTenant) -> Line:
+    return await service.add_line(
+        tx,
+        tenant,
+        body.phone,
+        name=body.name,
+        type=body.type,
+        concurrency=body.concurrency,
+        gateway=body.gateway,
+        settings=body.settings,
+    )
+
+
+@router.get("/{line_id}", response_model=LineRead, summary="One caller line")
+async def read_line(line_id: int, tx: WriteTx, tenant: CurrentTenant) -> Line:
+    return await service.get_line(tx, tenant, line_id)
+
+
+@router.patch("/{line_id}", response_model=LineRead, summary="Change a caller line")
+async def update_line(line_id: int, body: LinePatch, tx: WriteTx, tenant: CurrentTenant) -> Line:
+    return await service.update_line(tx, tenant, line_id, service.LineChanges(**body.model_dump(exclude_unset=True)))

@@ -1,0 +1,79 @@
+"""/api/v1/records: call records with filters and paging."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from callbot.api.deps import CurrentTenant, Paging, WriteTx
+from callbot.api.schemas import PageOut, ReadModel, page_out
+from callbot.models import CallRecord
+from callbot.models.enums import CallResult, Level
+from callbot.record import service
+
+router = APIRouter(prefix="/records", tags=["records"])
+
+
+class RecordRead(ReadModel):
+    id: int
+    sn: str
+    task_id: int
+    customer_id: int
+    line_id: int | None
+    script_id: int | None
+    script_version: int | None
+    phone: str
+    attempt: int
+    result: CallResult
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    ring_seconds: int
+    chat_seconds: int
+    rounds: int
+    level: Level | None
+    manual_level: Level | None
+    reason: str
+    concerns: list[str]
+    tags: list[str]
+    end_reason: str
+    hangup_by: str
+    transferred_to: str
+    read: bool
+
+
+class RecordDetail(RecordRead):
+    transcript: list[dict[str, Any]]
+
+
+@router.get("", response_model=PageOut[RecordRead], summary="Call records, newest first")
+async def list_records(
+    tx: WriteTx,
+    tenant: CurrentTenant,
+    paging: Paging,
+    task_id: int | None = None,
+    result: Annotated[list[CallResult] | None, Query(description="dial results")] = None,
+    level: Annotated[list[Level] | None, Query(description="intent levels A-F")] = None,
+    search: Annotated[str | None, Query(description="substring of the number or customer name")] = None,
+    started_from: Annotated[datetime | None, Query(alias="from")] = None,
+    started_to: Annotated[datetime | None, Query(alias="to")] = None,
+    script_id: int | None = None,
+) -> PageOut[RecordRead]:
+    filters = service.RecordFilter(
+        task_id=task_id,
+        results=result or [],
+        levels=level or [],
+        search=search,
+        started_from=started_from,
+        started_to=started_to,
+        script_id=script_id,
+    )
+    page = await service.list_records(tx, tenant, filters, paging)
+    return page_out(page, RecordRead)
+
+
+@router.get("/{record_id}", response_model=RecordDetail, summary="One call with its transcript")
+async def read_record(record_id: int, tx: WriteTx, tenant: CurrentTenant) -> CallRecord:
+    return await service.get_record(tx, tenant, record_id)
