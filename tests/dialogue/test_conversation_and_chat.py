@@ -1,0 +1,102 @@
+"""The conversation runner and `callbot chat` (text chat with a script)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from dialogue_fakes import TableRecognizer
+
+from callbot.cli.chat import chat
+from callbot.dialogue.conversation import Conversation, parse_reply, run_conversation
+from callbot.dialogue.engine import BargeInEvent, DtmfEvent, HangupEvent, SilenceEvent, SpeechEvent
+from callbot.dialogue.script import load_script
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "scripts" / "credit_card_instalment.yaml"
+VARS = ["--var", "name=张三", "--var", "bank=招商银行", "--var", "amount=8600"]
+
+SCRIPT = load_script(
+    """
+name: t
+start: a
+nodes:
+  a: {say: "{name}您好？", branches: {affirm: ok}}
+  ok: {say: 好的再见。, end: hangup}
+levels: [{level: A, when: {visited: ok}}]
+"""
+)
+
+
+def test_parse_reply() -> None:
+    assert parse_reply("") == SilenceEvent()
+    assert parse_reply("  ") == SilenceEvent()
+    assert parse_reply("好的") == SpeechEvent("好的")
+    assert parse_reply("/dtmf 1") == DtmfEvent("1")
+    assert parse_reply("/barge 好的") == BargeInEvent("好的")
+    assert parse_reply("/hangup") == HangupEvent()
+    with pytest.raises(ValueError, match="unknown command"):
+        parse_reply("/foo")
+    with pytest.raises(ValueError, match="one key"):
+        parse_reply("/dtmf 12")
+
+
+def test_run_conversation_grades_the_call() -> None:
+    result = run_conversation(SCRIPT, TableRecognizer({"好的": "affirm"}), ["好的"], {"name": "张三"})
+    data = result.to_dict()
+    assert data["visited"] == ["a", "ok"]
+    assert (data["level"], data["end"]) == ("A", "hangup")
+    assert [t["speaker"] for t in data["transcript"]] == ["ROBOT", "PERSON", "ROBOT"]
+    assert data["transcript"][1]["intent"] == "affirm"
+    assert data["talk_seconds"] > 0
+
+
+def test_running_out_of_replies_is_a_customer_hangup() -> None:
+    result = run_conversation(SCRIPT, TableRecognizer({}), [], {"name": "张三"})
+    assert result.state.end == "customer_hangup"
+    assert result.grade.level == "C"
+
+
+def test_conversation_step_by_step() -> None:
+    conversation = Conversation(SCRIPT, TableRecognizer({"好的": "affirm"}), {"name": "李四"})
+    assert conversation.start()[0].text == "李四您好？"  # type: ignore[union-attr]
+    conversation.reply("好的")
+    assert conversation.ended
+    assert conversation.finish(talk_seconds=12).talk_seconds == 12
+
+
+def test_chat_json_with_replies(tmp_path: Path) -> None:
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps(["可以你说吧", "那就办吧", "分十二期吧"], ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(chat, [str(EXAMPLE), *VARS, "--replies", str(replies), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["level"] == "A"
+    assert data["end"] == "hangup"
+    assert data["visited"][-1] == "agree_end"
+    assert {"transcript", "visited", "level", "reason", "concerns", "tags", "end"} <= data.keys()
+    assert data["transcript"][0] == {
+        "speaker": "ROBOT", "text": data["transcript"][0]["text"], "node": "opening", "intent": None, "kind": "prompt",
+    }  # fmt: skip
+
+
+def test_chat_interactive_reads_stdin_until_the_call_ends() -> None:
+    result = CliRunner().invoke(chat, [str(EXAMPLE), *VARS], input="我在开车呢\n")
+    assert result.exit_code == 0, result.output
+    assert "机器人 [busy_end]" in result.output
+    assert "level: E" in result.output
+
+
+def test_chat_names_a_missing_variable() -> None:
+    result = CliRunner().invoke(chat, [str(EXAMPLE), "--var", "name=张三"], input="")
+    assert result.exit_code != 0
+    assert "amount" in result.output and "bank" in result.output
+
+
+def test_chat_refuses_an_invalid_script(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nstart: a\nnodes:\n  a: {say: 你好, branches: {affirm: b}}\n", encoding="utf-8")
+    result = CliRunner().invoke(chat, [str(bad)])
+    assert result.exit_code != 0
+    assert "nodes.a.branches.affirm: no node named 'b'" in result.output
