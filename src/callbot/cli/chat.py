@@ -62,18 +62,14 @@ def _summary(result: ConversationResult) -> None:
 
 @click.command("chat")
 @click.argument("script_file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--var", "var_pairs", multiple=True, metavar="NAME=VALUE", help="A customer variable (repeatable)."
-)
+@click.option("--var", "var_pairs", multiple=True, metavar="NAME=VALUE", help="A customer variable (repeatable).")
 @click.option(
     "--replies",
     "replies_file",
     type=click.Path(exists=True, dir_okay=False),
     help='JSON list of customer replies ("" = silence); the customer hangs up when it runs out.',
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object with the result (only JSON on stdout)."
-)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result (only JSON on stdout).")
 @click.option(
     "--talk-seconds",
     type=float,

@@ -193,9 +193,7 @@ class NotCond:
     condition: Condition
 
 
-Condition: TypeAlias = (
-    Visited | IntentSeen | IntentCount | HasTag | Rounds | TalkSeconds | AllOf | AnyOf | NotCond
-)
+Condition: TypeAlias = Visited | IntentSeen | IntentCount | HasTag | Rounds | TalkSeconds | AllOf | AnyOf | NotCond
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,9 +274,7 @@ class ScriptInvalid(ValidationFailed):
 
     def __init__(self, problems: list[tuple[str, str]], source: str = "<script>") -> None:
         count = len(problems)
-        super().__init__(
-            f"{source}: {count} problem{'s' if count != 1 else ''} in the robot script", problems=problems
-        )
+        super().__init__(f"{source}: {count} problem{'s' if count != 1 else ''} in the robot script", problems=problems)
         self.source = source
 
 
@@ -654,9 +650,7 @@ class _Checker:
         if value not in known:
             close = difflib.get_close_matches(value, sorted(known), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            self.add(
-                location, f"unknown intent '{value}'{hint}: not built in and not in the script's `intents`"
-            )
+            self.add(location, f"unknown intent '{value}'{hint}: not built in and not in the script's `intents`")
             return False
         return True
 
@@ -777,9 +771,7 @@ class _Checker:
                         f"the node ends the call (`end: {end}`): it never listens, so `{key}` is never used",
                     )
         elif "end" not in raw and not raw.get("branches") and not raw.get("dtmf"):
-            self.add(
-                where, "the node neither ends the call nor leads anywhere: add `branches` or `end: hangup`"
-            )
+            self.add(where, "the node neither ends the call nor leads anywhere: add `branches` or `end: hangup`")
         return Node(
             id=node_id,
             say=say,
@@ -796,9 +788,7 @@ class _Checker:
     def dtmf(self, value: object, location: str, node_ids: set[str]) -> dict[str, str]:
         if isinstance(value, dict):
             # keypad digits written bare (`1: node`) are numbers to YAML; accept them as the digit
-            value = {
-                str(k) if isinstance(k, int) and not isinstance(k, bool) else k: v for k, v in value.items()
-            }
+            value = {str(k) if isinstance(k, int) and not isinstance(k, bool) else k: v for k, v in value.items()}
         raw = self.mapping(value, location, "a mapping of key (0-9, *, #) -> node id")
         result: dict[str, str] = {}
         for key, target in (raw or {}).items():
@@ -832,9 +822,7 @@ class _Checker:
             elif isinstance(raw["intents"], list) and not raw["intents"]:
                 self.add(f"{where}.intents", "must name at least one intent")
             elif not isinstance(raw["intents"], list):
-                self.add(
-                    f"{where}.intents", f"expected a list of intent ids, got {_describe(raw['intents'])}"
-                )
+                self.add(f"{where}.intents", f"expected a list of intent ids, got {_describe(raw['intents'])}")
             else:
                 for i, intent in enumerate(raw["intents"]):
                     if self.intent_id(intent, f"{where}.intents.{i}", known):
@@ -846,9 +834,7 @@ class _Checker:
             result.append(FaqEntry(index, tuple(intents), say, then, audio, tags))
         return result
 
-    def levels(
-        self, value: object, node_ids: set[str], known: frozenset[str], tags: set[str]
-    ) -> list[LevelRule]:
+    def levels(self, value: object, node_ids: set[str], known: frozenset[str], tags: set[str]) -> list[LevelRule]:
         if value is None:
             return []
         if not isinstance(value, list):
@@ -866,14 +852,10 @@ class _Checker:
             if level is None:
                 self.add(f"{where}.level", "is required (one of A, B, C, D, E, F)")
             elif level not in LEVELS:
-                self.add(
-                    f"{where}.level", f"{_key_text(level)!r} is not a level: use one of A, B, C, D, E, F"
-                )
+                self.add(f"{where}.level", f"{_key_text(level)!r} is not a level: use one of A, B, C, D, E, F")
                 level = None
             if catch_all is not None:
-                self.add(
-                    where, f"never tried: rule levels.{catch_all} has no `when` and always matches first"
-                )
+                self.add(where, f"never tried: rule levels.{catch_all} has no `when` and always matches first")
             when = None
             if "when" in raw:
                 when = self.condition(raw["when"], f"{where}.when", node_ids, known, tags)
