@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from itertools import islice
 from pathlib import Path
 
@@ -26,7 +27,7 @@ async def import_file(store: Store, tenant_name: str, task_id: int, path: Path, 
     with click.progressbar(
         length=source.size,
         label=f"importing {path.name}",
-        file=click.get_text_stream("stderr"),
+        file=sys.stderr,
         hidden=not progress,
     ) as bar:
         while batch := list(islice(rows, BATCH)):

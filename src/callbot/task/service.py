@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
@@ -228,8 +228,9 @@ def _check_redial(rules: list[RedialRule]) -> None:
 
 
 def _aware(value: datetime, tenant: Tenant) -> datetime:
-    """Times without an offset are the tenant's wall clock."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(tenant.timezone))
+    """Times without an offset are the tenant's wall clock; stored (and answered) in UTC."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(tenant.timezone))
+    return aware.astimezone(UTC)
 
 
 def _window_json(window: Window) -> list[str]:

@@ -1,0 +1,50 @@
+"""Mainland China numbers: validated, normalised, with carrier and region."""
+
+from __future__ import annotations
+
+import pytest
+
+from callbot.customer.phone import InvalidPhone, area_code, normalise_phone
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "13900001234",
+        "139 0000 1234",
+        "139-0000-1234",
+        "+86 139 0000 1234",
+        "8613900001234",
+        "008613900001234",
+        "13900001234.0",
+    ],
+)
+def test_mobile_forms_normalise_to_eleven_digits(raw: str) -> None:
+    info = normalise_phone(raw)
+    assert info.number == "13900001234"
+    assert info.mobile
+    assert info.carrier == "中国移动"
+    assert info.region  # 归属地 from the number's prefix
+
+
+@pytest.mark.parametrize(
+    ("raw", "number", "region"),
+    [
+        ("0571-88880001", "057188880001", "浙江省杭州市"),
+        ("010 12345678", "01012345678", "北京市"),
+        ("+86 21 1234 5678", "02112345678", "上海市"),
+    ],
+)
+def test_landlines_keep_their_area_code(raw: str, number: str, region: str) -> None:
+    info = normalise_phone(raw)
+    assert (info.number, info.region, info.mobile) == (number, region, False)
+    assert area_code(number) == number[: len(area_code(number))]
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "12345", "1390000123", "139000012345", "14012345678", "4001234567", "abc", "88880001"]
+)
+def test_bad_numbers_are_refused_with_the_number_named(raw: str) -> None:
+    with pytest.raises(InvalidPhone) as caught:
+        normalise_phone(raw)
+    assert raw in str(caught.value) or "missing" in str(caught.value)
