@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from factories import api_task, make_account
 
 from callbot.kit.db import Store
+
+from factories import api_task, make_account
 
 
 async def test_health_answers_without_auth(client: httpx.AsyncClient, store: Store) -> None:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from dialogue_fakes import TableRecognizer
 
 from callbot.cli.chat import chat
 from callbot.dialogue.conversation import Conversation, parse_reply, run_conversation
 from callbot.dialogue.engine import BargeInEvent, DtmfEvent, HangupEvent, SilenceEvent, SpeechEvent
 from callbot.dialogue.script import load_script
+
+from dialogue_fakes import TableRecognizer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "scripts" / "credit_card_instalment.yaml"
 VARS = ["--var", "name=张三", "--var", "bank=招商银行", "--var", "amount=8600"]

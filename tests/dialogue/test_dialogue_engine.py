@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 
 import pytest
-from dialogue_fakes import TableRecognizer
 
 from callbot.dialogue.engine import (
     AnsweredEvent,
@@ -27,6 +26,8 @@ from callbot.dialogue.engine import (
     TransferAction,
 )
 from callbot.dialogue.script import Script
+
+from dialogue_fakes import TableRecognizer
 
 SCRIPT = """
 format: 1

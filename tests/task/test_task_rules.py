@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from factories import Account, api_task, make_account
 
 from callbot.kit.db import Store
+
+from factories import Account, api_task, make_account
 
 
 @pytest.fixture

@@ -6,13 +6,14 @@ import itertools
 
 import httpx
 import pytest
-from factories import Account, api_task, make_account
 from sqlalchemy import update
 
 from callbot.kit.db import Store
 from callbot.models import Task
 from callbot.models.enums import TaskStatus
 from callbot.task.states import SYSTEM_TRANSITIONS, USER_TRANSITIONS, TaskAction, may_edit, user_target
+
+from factories import Account, api_task, make_account
 
 S = TaskStatus
 
