@@ -26,3 +26,14 @@ async def upgrade() -> None:
     finally:
         await store.dispose()
     print_json({"status": "ok", "database": store.dialect})
+
+
+@db.command()
+@click.argument("message")
+def revision(message: str) -> None:
+    """For developers: write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    from callbot.migrations import alembic_config
+
+    command.revision(alembic_config(Settings().resolved_database_url()), message=message, autogenerate=True)

@@ -12,7 +12,7 @@ from callbot.config import Settings
 from callbot.runtime import open_store
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
+async def run_server(settings: Settings, host: str, port: int) -> None:
     store = await open_store(settings)
     app = create_app(store, own_store=True)
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="on")
@@ -26,4 +26,4 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
 def serve(host: str | None, port: int | None) -> None:
     """Run callbot: the native API at /api/v1 (docs at /docs) on the configured store."""
     settings = Settings()
-    asyncio.run(_serve(settings, host or settings.host, port or settings.port))
+    asyncio.run(run_server(settings, host or settings.host, port or settings.port))
