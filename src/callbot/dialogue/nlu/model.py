@@ -1,13 +1,14 @@
 """The learned part: a linear classifier over character n-grams and pinyin n-grams.
 
-Fitted once per process on the shipped training sentences (data/train.jsonl), lazily on first
-use. Prediction does not go through scikit-learn: the fitted vocabulary, idf and coefficients are
-kept as plain arrays and a reply is scored with one small gather and dot product, which keeps a
-call in the tens of microseconds.
+The weights are shipped in data/model.json, fitted offline by ``python -m callbot.dialogue.nlu.train``
+on data/train.jsonl (a test fails when they are stale), so recognising needs numpy only and no
+scikit-learn or scipy in the process. A reply is scored with one small gather and dot product, which
+keeps a call in the tens of microseconds.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import threading
@@ -54,24 +55,63 @@ class Prediction:
     similarity: float
 
 
+@dataclass(frozen=True)
+class ModelWeights:
+    """A fitted model: feature vocabulary (index = row of ``coef_t``), idf, weights and intercepts."""
+
+    classes: tuple[str, ...]
+    vocab: tuple[str, ...]
+    idf: npt.NDArray[np.float32]
+    coef_t: npt.NDArray[np.float32]  # (n_features, n_classes)
+    bias: npt.NDArray[np.float32]
+
+
+def _b64(a: npt.NDArray[np.float32]) -> str:
+    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _unb64(s: str) -> npt.NDArray[np.float32]:
+    return np.frombuffer(base64.b64decode(s), dtype="<f4").astype(np.float32)
+
+
+def dump_weights(w: ModelWeights) -> str:
+    """data/model.json: float arrays as base64 little-endian float32, the rest as JSON."""
+    doc = {
+        "format": 1,
+        "generated_by": "python -m callbot.dialogue.nlu.train",
+        "classes": list(w.classes),
+        "vocab": list(w.vocab),
+        "idf": _b64(w.idf),
+        "coef_t": _b64(w.coef_t),
+        "bias": _b64(w.bias),
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=0) + "\n"
+
+
+def load_weights() -> ModelWeights:
+    raw = resources.files("callbot.dialogue.nlu").joinpath("data/model.json").read_text("utf-8")
+    doc = json.loads(raw)
+    classes, vocab = tuple(doc["classes"]), tuple(doc["vocab"])
+    return ModelWeights(
+        classes=classes,
+        vocab=vocab,
+        idf=_unb64(doc["idf"]),
+        coef_t=_unb64(doc["coef_t"]).reshape(len(vocab), len(classes)),
+        bias=_unb64(doc["bias"]),
+    )
+
+
 class LinearIntentModel:
     """Multinomial logistic regression on TF-IDF features, with a nearest training sentence as evidence."""
 
-    def __init__(self, texts: list[str], labels: list[str]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        vec = TfidfVectorizer(analyzer=features, sublinear_tf=True)
-        x = vec.fit_transform(texts)
-        clf = LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced")
-        clf.fit(x, labels)
-        self.classes: list[str] = [str(c) for c in clf.classes_]
-        self._vocab: dict[str, int] = {str(k): int(v) for k, v in vec.vocabulary_.items()}
-        self._idf: npt.NDArray[np.float64] = np.asarray(vec.idf_, dtype=np.float64)
-        self._coef_t: npt.NDArray[np.float64] = np.ascontiguousarray(np.asarray(clf.coef_, dtype=np.float64).T)
-        self._bias: npt.NDArray[np.float64] = np.asarray(clf.intercept_, dtype=np.float64)
+    def __init__(self, weights: ModelWeights, examples: list[tuple[str, str]]) -> None:
+        self.classes: list[str] = list(weights.classes)
+        self._vocab: dict[str, int] = {f: i for i, f in enumerate(weights.vocab)}
+        self._idf: npt.NDArray[np.float64] = weights.idf.astype(np.float64)
+        self._coef_t: npt.NDArray[np.float64] = weights.coef_t.astype(np.float64)
+        self._bias: npt.NDArray[np.float64] = weights.bias.astype(np.float64)
         self._examples: dict[str, list[tuple[str, frozenset[str]]]] = {}
-        for t, y in zip(texts, labels, strict=True):
+        for t, y in examples:
             self._examples.setdefault(y, []).append((t, frozenset(features(t))))
 
     def predict(self, text: str) -> Prediction:
@@ -110,11 +150,11 @@ _MODEL: LinearIntentModel | None = None
 
 
 def base_model(prepare: Callable[[str], str]) -> LinearIntentModel:
-    """The process-wide model, fitted on first use; ``prepare`` maps raw training text to model input."""
+    """The process-wide model, loaded on first use; ``prepare`` maps raw training text to model input
+    (the training sentences are kept as evidence for a prediction)."""
     global _MODEL
     if _MODEL is None:
         with _LOCK:
             if _MODEL is None:
-                pairs = load_training()
-                _MODEL = LinearIntentModel([prepare(t) for t, _ in pairs], [y for _, y in pairs])
+                _MODEL = LinearIntentModel(load_weights(), [(prepare(t), y) for t, y in load_training()])
     return _MODEL

@@ -5,17 +5,21 @@ built-in keywords plus a script's plain keywords) is indexed by its fuzzy pinyin
 utterance whose fuzzy pinyin equals a lexicon word is rewritten to that word (不虚要 -> 不需要,
 多少前 -> 多少钱). Only words of two or more syllables are used, because single syllables collide far
 too often (在/再, 有/又).
+
+Pinyin comes from data/pinyin.json (each character's default reading, generated from pypinyin by
+``python -m callbot.dialogue.nlu.train``): importing pypinyin itself would cost ~55 MB per process for
+its phrase dictionary, which single-character lookups never use.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-
-from pypinyin import Style, lazy_pinyin
+from functools import cache, lru_cache
+from importlib import resources
 
 _DROP = re.compile(r"[^\w]+|_")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -43,12 +47,30 @@ def fuzzy_syllable(syl: str) -> str:
     return syl
 
 
+@cache
+def _pinyin_table() -> dict[str, str]:
+    raw = resources.files("callbot.dialogue.nlu").joinpath("data/pinyin.json").read_text("utf-8")
+    by_syllable: dict[str, str] = json.loads(raw)
+    return {ch: syl for syl, chars in by_syllable.items() for ch in chars}
+
+
+def dump_pinyin(by_syllable: dict[str, str]) -> str:
+    """data/pinyin.json: syllable -> all characters read that way, one syllable a line."""
+    lines = [json.dumps({syl: chars}, ensure_ascii=False)[1:-1] for syl, chars in by_syllable.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def reload_pinyin() -> None:
+    """Forget the loaded table and every cached reading (after data/pinyin.json was rewritten)."""
+    _pinyin_table.cache_clear()
+    char_pinyin.cache_clear()
+    char_key.cache_clear()
+
+
 @lru_cache(maxsize=20000)
 def char_pinyin(ch: str) -> str:
     """Toneless pinyin of one character (default reading); other characters map to themselves."""
-    if _CJK.match(ch):
-        return lazy_pinyin(ch, style=Style.NORMAL)[0]
-    return ch
+    return _pinyin_table().get(ch, ch)
 
 
 @lru_cache(maxsize=20000)
