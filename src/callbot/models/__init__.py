@@ -5,8 +5,10 @@ from callbot.models.credential import Credential
 from callbot.models.customer import Customer, CustomerImport, ImportRejection
 from callbot.models.dnc import DncEntry
 from callbot.models.line import Line
+from callbot.models.outbox import DeliveryAttempt, OutboxEvent
 from callbot.models.record import CallRecord
 from callbot.models.script import Script, ScriptVersion
+from callbot.models.stats import TaskStats, TaskStatsDaily
 from callbot.models.task import Task, task_lines
 from callbot.models.tenant import Tenant
 from callbot.models.user import User
@@ -17,12 +19,16 @@ __all__ = [
     "Credential",
     "Customer",
     "CustomerImport",
+    "DeliveryAttempt",
     "DncEntry",
     "ImportRejection",
     "Line",
+    "OutboxEvent",
     "Script",
     "ScriptVersion",
     "Task",
+    "TaskStats",
+    "TaskStatsDaily",
     "Tenant",
     "User",
     "task_lines",

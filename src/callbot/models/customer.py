@@ -18,6 +18,8 @@ class Customer(Base):
         UniqueConstraint("task_id", "phone"),
         # The dialer's question: which customers of this task are due?
         Index("ix_customers_due", "task_id", "status", "next_attempt_at"),
+        # In-flight attempts (few at a time) by line, for concurrency limits and lease recovery.
+        Index("ix_customers_dialling", "status", "dial_line_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +39,10 @@ class Customer(Base):
     # Lease of an in-flight attempt: which worker holds it and until when.
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The line the current (or last) attempt is placed on.
+    dial_line_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Why a SKIPPED customer was not called: dnc, frequency_cap, task_stopped.
+    skip_reason: Mapped[str] = mapped_column(String(32), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
