@@ -251,3 +251,46 @@ def test_accuracy_on_the_dev_set_stays_high(nlu: IntentRecognizer) -> None:
     assert len(rows) >= 400
     correct = sum(nlu.recognize(r["text"], r.get("context")).intent == r["intent"] for r in rows)
     assert correct / len(rows) >= 0.97
+
+
+def test_naming_a_time_the_robot_offered_is_a_choice_not_a_callback(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "周六吧", context="您看周六还是周日过来？") == "affirm"
+    assert intent(nlu, "我选周六", context="周六还是周日？") == "affirm"
+    assert intent(nlu, "周日下午可以", context="周日下午可以吗？") == "affirm"
+    # a time the robot did not offer, or asked for as a callback time, is still call_later
+    assert intent(nlu, "周六吧") == "call_later"
+    assert intent(nlu, "下周一吧", context="您看周六还是周日过来？") == "call_later"
+    assert intent(nlu, "明天下午吧", context="那我什么时候再联系您？") == "call_later"
+    assert intent(nlu, "周六再打给我", context="周六还是周日？") == "call_later"
+
+
+def test_a_refused_time_is_not_a_callback(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "那天也不行", context="那周六下午可以吗？") == "deny"
+    assert intent(nlu, "周六不行") == "deny"
+    assert intent(nlu, "明天没空") == "busy"
+    assert intent(nlu, "可以啊为啥不行") == "affirm"
+
+
+def test_a_scripts_day_keywords_win_over_the_builtin_callback() -> None:
+    nlu = build_recognizer([IntentDefinition("pick_saturday", "选周六", ("周六",))])
+    assert intent(nlu, "周六吧") == "pick_saturday"
+    assert intent(nlu, "周六再打给我吧") == "call_later"  # a call verb still asks for a callback
+
+
+def test_confirmation_is_affirm(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "确认") == "affirm"
+    assert intent(nlu, "确定", context="那我这边帮您确认预约，确定吗？") == "affirm"
+    assert intent(nlu, "我不确定") == "consider"
+
+
+def test_not_convenient_context_does_not_turn_a_refusal_into_busy(nlu: IntentRecognizer) -> None:
+    ctx = "现在方便听我介绍一下吗？"
+    assert intent(nlu, "不需要", context=ctx) == "reject"
+    assert intent(nlu, "不用了", context=ctx) == "reject"
+    assert intent(nlu, "不", context=ctx) == "busy"
+    assert intent(nlu, "不方便", context=ctx) == "busy"
+
+
+def test_small_talk_about_oneself_is_unknown(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "我在家呢") == "unknown"
+    assert intent(nlu, "我是东北的") == "unknown"

@@ -129,8 +129,17 @@ class IntentRecognizer:
         if example is not None and example[2] >= EXAMPLE_DECIDES:
             return self._from_example(example)
 
-        if (m := rules.call_later(t)) is not None:
-            return self._hit("call_later", m, fixes, 0.9)
+        if (verb := rules.call_verb(t)) is not None:
+            return self._hit("call_later", verb, fixes, 0.9)
+        if (timed := rules.asked_time(t)) is not None:
+            # a script that names days or times (预约周六) decides what they mean in its campaign
+            if kw := self._script_keyword(t):
+                return kw
+            choice = rules.offered_time_choice(core, normalize(context)) if context else None
+            if choice:
+                return Recognition("affirm", 0.88, f"选择上文提供的时间「{timed.group(0)}」（上文「{context}」）")
+            if choice is None:
+                return self._hit("call_later", timed.group(0), fixes, 0.9)
         for kw in self._own_kw:
             if km := kw.pattern.search(t):
                 return self._hit(kw.intent, km.group(0), fixes, 0.92, keyword=kw)
@@ -185,6 +194,12 @@ class IntentRecognizer:
             what += "（拼音匹配：" + "，".join(f"「{f.heard}」→「{f.word}」" for f in used) + "）"
         return Recognition(intent, round(conf, 3), what)
 
+    def _script_keyword(self, t: str) -> Recognition | None:
+        for kw in (*self._own_kw, *(k for kws in self._builtin_kw.values() for k in kws)):
+            if km := kw.pattern.search(t):
+                return self._hit(kw.intent, km.group(0), [], 0.92, keyword=kw)
+        return None
+
     def _context(self, core: str, context: str | None) -> Recognition | None:
         if not context:
             return None
@@ -192,7 +207,7 @@ class IntentRecognizer:
         if rules.BARE_NO.match(core):
             if rules.NEED_CONTEXT.search(ctx):
                 return Recognition("reject", 0.88, f"上文问需求「{context}」，回答「{core}」")
-            if rules.TIME_CONTEXT.search(ctx) and core[0] == "不":
+            if rules.TIME_CONTEXT.search(ctx) and rules.BARE_NOT_NOW.match(core):
                 return Recognition("busy", 0.85, f"上文问是否方便「{context}」，回答「{core}」")
         if rules.BARE_YES.match(core) and (rules.INTEREST_CONTEXT.search(ctx) or rules.TIME_CONTEXT.search(ctx)):
             return Recognition("affirm", 0.88, f"上文问意愿「{context}」，回答「{core}」")

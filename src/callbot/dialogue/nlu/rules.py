@@ -309,6 +309,16 @@ _NAMED_TIME = (
 )
 CALL_LATER_VERB = _rx(_CALL_VERB, r"换个时间", r"^(你)?(晚点|晚些|过会儿?|一会儿?|改天|过两天|待会儿?)(吧|呗)?$")
 NAMED_TIME = re.compile(_NAMED_TIME)
+_PAST = re.compile(r"去年|昨天|前天|上周|上个月")
+_PURCHASE_AFTER_TIME = re.compile(r"^(就|已经)?(买|办|装|配|有)")
+_TIME_REFUSED = re.compile(
+    r"^(也|都|就|我|我们)?(不行|不可以|不太行|不方便|没空|没时间|不在|没法|去不了|来不了|不了|有事)"
+)
+# what may stand around an offered time when the reply just picks it (我选周六, 那就周日上午吧, 周日下午可以)
+CHOICE_REST = re.compile(
+    r"(那|就|我|我们|选|要|挑|定|订|约|还是|可以|行|好|都|也|的|吧|呗|啊|呀|了|嘛|哈|嗯|有空|有时间|方便|能来|能去"
+    r"|过来|过去|来|去|没问题|比较好|合适|在|这个|那个|是|对|ok)*"
+)
 # "I will call you when I need it" is the customer considering, not asking for a callback
 _SELF_CALL = re.compile(r"有需要|需要的话|有兴趣的话|想好了?再|我(再|会)?(联系|打给)你")
 ASK_SOURCE = _rx(
@@ -546,9 +556,13 @@ DENY = _rx(
     r"不是(你们)?(会员|客户)",
     r"^不(是|对)",
     r"没这回事|没有的事|没这事",
+    r"(?<!为啥)(?<!为什么)(?<!怎么)(?<!有什么)(?<!有啥)不(太)?行(?![吗么])",
+    r"不可以(?![吗么])",
 )
 AFFIRM = _rx(
-    rf"^(是|对|好|行|嗯|恩|可以|没问题|要|成|中|ok|okay|好滴|好嘞|好勒|当然|同意|愿意|需要|方便|有兴趣|感兴趣|在听|在的|是我|对的){P}$",
+    rf"^(是|对|好|行|嗯|恩|可以|没问题|要|成|中|ok|okay|好滴|好嘞|好勒|当然|同意|愿意|需要|方便|有兴趣|感兴趣|在听|在的|是我|对的"
+    rf"|确认|确定|没错|正确|肯定|一定){P}$",
+    rf"{NEG}(确认|确定)(?![吗么一])",
     r"没(有|什么)问题",
     rf"{NEG}(是的|是啊|对的|对啊|好的|好啊|行啊|可以|没问题|没毛病|需要|要的|感兴趣|有兴趣|想了解|愿意|方便|同意|ok|好嘞)",
     r"你(说|讲)",
@@ -571,7 +585,9 @@ NEED_CONTEXT = re.compile(
 # Context that asks about owning something: a bare 有 is possession, a bare 没有 a factual no.
 TIME_CONTEXT = re.compile(r"有(时间|空)|方便")
 INTEREST_CONTEXT = re.compile(r"有(兴趣|需要|意向|想法)")
-BARE_NO = re.compile(rf"^(不|不是|没有|没|不了|不用|不要|不需要)+{P}$")
+BARE_NO = re.compile(rf"^(不|不是|没有|没|不了|不用|不要|不需要|不行)+{P}$")
+# a bare no that answers "is now convenient?" with "not now"; 不需要/不用/不要 still refuse the offer
+BARE_NOT_NOW = re.compile(rf"^(不|不是|没有|没|不行)+{P}$")
 BARE_YES = re.compile(rf"^(有|有的|有啊|有有|有的有的){P}$")
 BACKCHANNEL = re.compile(r"^(嗯|恩|哦|噢|喔|en|o)+$")
 
@@ -608,18 +624,44 @@ def remove_double_negation(text: str) -> str:
     return _DOUBLE_NEG.sub("", text)
 
 
-def call_later(text: str) -> str | None:
-    """A callback request: a call verb or a named time (bare 再说/回头再说 is not enough)."""
+def call_verb(text: str) -> str | None:
+    """A call verb asking for a callback (再打, 晚点联系); not "I will call you when I need it"."""
     if _SELF_CALL.search(text):
         return None
-    if m := CALL_LATER_VERB.search(text):
-        return m.group(0)
-    if (m := NAMED_TIME.search(text)) and not re.search(r"(去年|昨天|前天|上周|上个月).{0,3}", text[: m.start()]):
-        # a named time alone is a callback, unless it only dates a purchase (去年就买了)
-        rest = text[m.end() :]
-        if not re.search(r"^(就|已经)?(买|办|装|配|有)", rest):
-            return m.group(0)
-    return None
+    m = CALL_LATER_VERB.search(text)
+    return m.group(0) if m else None
+
+
+def asked_time(text: str) -> re.Match[str] | None:
+    """The first named time that can ask for a callback: not one dating a purchase (去年就买了), not
+    one refused (周六不行, 明天没空)."""
+    if _SELF_CALL.search(text):
+        return None
+    m = NAMED_TIME.search(text)
+    if m is None or _PAST.search(text[: m.start()]):
+        return None
+    rest = NAMED_TIME.sub("", text[m.end() :])
+    if _PURCHASE_AFTER_TIME.search(rest) or _TIME_REFUSED.search(rest):
+        return None
+    return m
+
+
+def call_later(text: str) -> str | None:
+    """A callback request: a call verb or a named time (bare 再说/回头再说 is not enough)."""
+    if found := call_verb(text):
+        return found
+    m = asked_time(text)
+    return m.group(0) if m else None
+
+
+def offered_time_choice(core: str, context: str) -> bool | None:
+    """Whether a reply naming only times the robot's prompt just offered (周六还是周日？ -> 周六吧) picks
+    one: True when the rest of the reply is assent or choice, False when it says more (a question),
+    None when the reply names a time the prompt did not offer."""
+    times = [m.group(0) for m in NAMED_TIME.finditer(core)]
+    if not times or not all(t in context for t in times):
+        return None
+    return CHOICE_REST.fullmatch(NAMED_TIME.sub("", core)) is not None
 
 
 def price(text: str) -> str | None:
