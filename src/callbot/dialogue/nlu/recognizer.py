@@ -133,8 +133,8 @@ class IntentRecognizer:
             return self._hit("call_later", verb, fixes, 0.9)
         if (timed := rules.asked_time(t)) is not None:
             # a script that names days or times (预约周六) decides what they mean in its campaign
-            if kw := self._script_keyword(t):
-                return kw
+            if by_script := self._script_keyword(t):
+                return by_script
             choice = rules.offered_time_choice(core, normalize(context)) if context else None
             if choice:
                 return Recognition("affirm", 0.88, f"选择上文提供的时间「{timed.group(0)}」（上文「{context}」）")
