@@ -294,3 +294,15 @@ def test_not_convenient_context_does_not_turn_a_refusal_into_busy(nlu: IntentRec
 def test_small_talk_about_oneself_is_unknown(nlu: IntentRecognizer) -> None:
     assert intent(nlu, "我在家呢") == "unknown"
     assert intent(nlu, "我是东北的") == "unknown"
+
+
+def test_latin_tokens_between_chinese_characters(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "是不是ai在打电话") == "is_robot"
+    assert intent(nlu, "sb吧你") == "abuse"
+    assert intent(nlu, "我的email是多少来着") != "is_robot"
+
+
+def test_surname_questions_and_other_surnames(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "你贵姓啊") == "ask_identity"
+    assert intent(nlu, "请问怎么称呼") == "ask_identity"
+    assert intent(nlu, "我姓李不姓黎") == "wrong_person"
