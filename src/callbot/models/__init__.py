@@ -1,5 +1,6 @@
 """Every ORM class, one module per table. Importing this package registers them all on Base.metadata."""
 
+from callbot.models.api_session import ApiSession
 from callbot.models.callback import CallbackSettings
 from callbot.models.credential import Credential
 from callbot.models.customer import Customer, CustomerImport, ImportRejection
@@ -14,6 +15,7 @@ from callbot.models.tenant import Tenant
 from callbot.models.user import User
 
 __all__ = [
+    "ApiSession",
     "CallRecord",
     "CallbackSettings",
     "Credential",
