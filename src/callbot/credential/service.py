@@ -123,3 +123,18 @@ async def _active(tx: Tx, credential: Credential) -> Tenant:
     if credential.last_used_at is None or (now - credential.last_used_at).total_seconds() > 60:
         credential.last_used_at = now
     return tenant
+
+
+async def check_active(tx: Tx, credential: Credential) -> Tenant:
+    """The credential's tenant, when both the credential and the tenant may still be used."""
+    return await _active(tx, credential)
+
+
+async def active_tenant(tx: Tx, tenant_id: int) -> Tenant:
+    """The tenant, when it may still be used (active and not expired)."""
+    tenant = await tx.session.get(Tenant, tenant_id)
+    if tenant is None or tenant.status is not TenantStatus.ACTIVE:
+        raise TenantSuspended()
+    if tenant.expires_on is not None and tenant.expires_on <= tx.now():
+        raise TenantSuspended("the tenant's account has expired")
+    return tenant
