@@ -256,3 +256,14 @@ async def get_customer(tx: Tx, tenant: Tenant, customer_id: int) -> Customer:
 
 async def count_customers(tx: Tx, task_id: int) -> int:
     return int(await tx.session.scalar(select(func.count()).where(Customer.task_id == task_id)) or 0)
+
+
+async def latest_import(tx: Tx, tenant: Tenant, task_id: int) -> CustomerImport | None:
+    """The newest import into the task, or None when nothing was ever imported."""
+    query = (
+        select(CustomerImport)
+        .where(CustomerImport.tenant_id == tenant.id, CustomerImport.task_id == task_id)
+        .order_by(CustomerImport.id.desc())
+        .limit(1)
+    )
+    return await tx.session.scalar(query)

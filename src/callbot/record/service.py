@@ -32,6 +32,10 @@ class RecordFilter:
     max_rounds: int | None = None
     min_chat_seconds: int | None = None
     max_chat_seconds: int | None = None
+    created_from: datetime | None = None  # inclusive
+    created_to: datetime | None = None  # exclusive
+    sns: list[str] | None = None  # public record ids; an empty list matches nothing
+    manual_levels: list[Level] = field(default_factory=list)
 
 
 def record_query(tenant: Tenant, f: RecordFilter) -> Select[CallRecord]:
@@ -69,6 +73,14 @@ def record_query(tenant: Tenant, f: RecordFilter) -> Select[CallRecord]:
         query = query.where(CallRecord.chat_seconds >= f.min_chat_seconds)
     if f.max_chat_seconds is not None:
         query = query.where(CallRecord.chat_seconds <= f.max_chat_seconds)
+    if f.created_from is not None:
+        query = query.where(CallRecord.created_at >= f.created_from)
+    if f.created_to is not None:
+        query = query.where(CallRecord.created_at < f.created_to)
+    if f.sns is not None:
+        query = query.where(CallRecord.sn.in_(f.sns))
+    if f.manual_levels:
+        query = query.where(CallRecord.manual_level.in_(f.manual_levels))
     return query.order_by(CallRecord.id.desc())
 
 

@@ -64,3 +64,5 @@ class TaskUpdate(BaseModel):
 class TaskFilter(BaseModel):
     name: str | None = None
     status: list[TaskStatus] | None = None
+    created_from: datetime | None = None  # inclusive, aware
+    created_to: datetime | None = None  # exclusive, aware

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 
 from callbot.errors import InvalidState, NotFound, QuotaExceeded, ValidationFailed
 from callbot.kit.db import Tx
 from callbot.kit.paging import Page, PageRequest, paginate
 from callbot.kit.secrets import random_hex
 from callbot.line import service as line_service
-from callbot.models import Task, Tenant
-from callbot.models.enums import CallResult, TaskMode, TaskStatus
+from callbot.models import Customer, Task, Tenant
+from callbot.models.enums import CallResult, CustomerStatus, TaskMode, TaskStatus
 from callbot.script import service as script_service
 from callbot.task.schemas import RedialRule, TaskCreate, TaskFilter, TaskUpdate, Window
 from callbot.task.states import SYSTEM_TRANSITIONS, TaskAction, may_edit, user_target
@@ -86,6 +86,10 @@ def _list_query(tenant: Tenant, filters: TaskFilter) -> Select[Task]:
         query = query.where(Task.name.contains(filters.name, autoescape=True))
     if filters.status:
         query = query.where(Task.status.in_(filters.status))
+    if filters.created_from is not None:
+        query = query.where(Task.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        query = query.where(Task.created_at < filters.created_to)
     return query.order_by(Task.id.desc())
 
 
@@ -169,6 +173,38 @@ async def delete_task(tx: Tx, tenant: Tenant, task_id: int) -> Task:
     task.updated_at = tx.now()
     await tx.session.flush()
     return task
+
+
+async def redial_unanswered(tx: Tx, tenant: Tenant, task_id: int) -> tuple[Task, int]:
+    """失败重呼: put back in the queue every customer whose last attempt was not answered, then resume.
+
+    A paused task resumes and a completed one reopens; an ended task refuses. Returns the task and how
+    many customers were re-queued.
+    """
+    task = await get_task(tx, tenant, task_id, for_update=True)
+    if task.status is TaskStatus.TERMINATE:
+        raise IllegalTaskTransition(f"cannot redial task {task.id}: it is {task.status.value}", state=task.status.value)
+    now = tx.now()
+    result = await tx.session.execute(
+        update(Customer)
+        .where(
+            Customer.task_id == task.id,
+            Customer.status == CustomerStatus.FINISHED,
+            Customer.last_result.is_not(None),
+            Customer.last_result != CallResult.ANSWERED,
+        )
+        .values(status=CustomerStatus.PENDING, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    requeued = int(getattr(result, "rowcount", 0) or 0)
+    task.finished_count = max(0, task.finished_count - requeued)
+    if task.status is TaskStatus.USER_PAUSE:
+        task.status = TaskStatus.RUNNABLE
+    elif task.status is TaskStatus.COMPLETED and requeued:
+        system_move(task, TaskStatus.RUNNABLE, now)
+    task.updated_at = now
+    await tx.session.flush()
+    return task, requeued
 
 
 def system_move(task: Task, target: TaskStatus, now: datetime) -> bool:
