@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callbot.kit.db import Base, JsonType, UtcDateTime
@@ -17,6 +17,8 @@ class CallRecord(Base):
     __table_args__ = (
         Index("ix_call_records_task", "task_id", "id"),
         Index("ix_call_records_tenant_phone", "tenant_id", "phone", "started_at"),
+        # Calls are at most once: one record per attempt of a customer.
+        UniqueConstraint("customer_id", "attempt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,468 @@
+"""Campaign rules: who is due, who must not be called (DNC, frequency cap), how an attempt is leased and
+closed, redial rules, complaints onto the DNC list, statistics and callbacks in the same transaction as
+the records, and when a task is complete.
+
+Calls are at most once: an attempt is marked DIALLING, with its lease, in the transaction that picks it;
+an attempt whose lease ran out (its worker died) is closed as interrupted and left to the redial rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, insert, or_, select, update
+
+from callbot.callback import outbox
+from callbot.callflow.session import CallOutcome, unanswered
+from callbot.kit.db import Tx
+from callbot.kit.secrets import random_hex
+from callbot.models import CallbackSettings, CallRecord, Customer, DncEntry, Line, Task, Tenant
+from callbot.models.enums import CallResult, CustomerStatus, Level, TaskMode, TaskStatus
+from callbot.record.stats import StatsDelta, apply
+from callbot.task import service as task_service
+from callbot.task.states import RUNNING
+
+INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class Lease:
+    """One attempt picked for dialling: who, on which line, which try."""
+
+    customer_id: int
+    task_id: int
+    tenant_id: int
+    name: str
+    phone: str
+    properties: dict[str, Any]
+    attempt: int
+    line_id: int
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class FinishedAttempt:
+    lease: Lease
+    outcome: CallOutcome
+    script_id: int | None = None
+    script_version: int | None = None
+
+
+@dataclass
+class InFlight:
+    """Attempts in flight (DIALLING), counted from the store so every worker sees the same numbers."""
+
+    by_task: dict[int, int] = field(default_factory=dict)
+    by_line: dict[int, int] = field(default_factory=dict)
+    by_tenant: dict[int, int] = field(default_factory=dict)
+
+
+# --- tasks --------------------------------------------------------------------------------------------
+
+
+async def start_due_auto_tasks(tx: Tx) -> list[int]:
+    """AUTO tasks whose start time has come begin by themselves."""
+    now = tx.now()
+    due = await tx.session.scalars(
+        select(Task)
+        .where(
+            Task.status == TaskStatus.NOT_STARTED,
+            Task.mode == TaskMode.AUTO,
+            Task.deleted.is_(False),
+            or_(Task.start_time.is_(None), Task.start_time <= now),
+        )
+        .with_for_update()
+    )
+    started = []
+    for task in due:
+        if task_service.system_move(task, TaskStatus.RUNNABLE, now):
+            started.append(task.id)
+    return started
+
+
+async def active_tasks(tx: Tx) -> list[Task]:
+    """Tasks the dialer works on: started and neither paused, stopped nor complete."""
+    query = select(Task).where(Task.status.in_(RUNNING), Task.deleted.is_(False)).order_by(Task.id)
+    return list(await tx.session.scalars(query))
+
+
+async def move_task(tx: Tx, task_id: int, target: TaskStatus) -> bool:
+    """A system move, made only if the task is still where the dialer last saw it running."""
+    task = await tx.session.get(Task, task_id, with_for_update=True, populate_existing=True)
+    if task is None or task.status not in RUNNING or task.deleted:
+        return False
+    return task_service.system_move(task, target, tx.now())
+
+
+async def complete_if_done(tx: Tx, task_id: int) -> bool:
+    """COMPLETED once no customer is waiting or in flight; sends the task-completed callback."""
+    task = await tx.session.get(Task, task_id, with_for_update=True, populate_existing=True)
+    if task is None or task.status not in RUNNING or task.deleted:
+        return False
+    waiting = await tx.session.scalar(
+        select(
+            exists().where(
+                Customer.task_id == task_id,
+                Customer.status.in_((CustomerStatus.PENDING, CustomerStatus.DIALLING)),
+            )
+        )
+    )
+    if waiting:
+        return False
+    task_service.system_move(task, TaskStatus.COMPLETED, tx.now())
+    if await _wants_callbacks(tx, task.tenant_id, task=True):
+        await outbox.enqueue(
+            tx,
+            task.tenant_id,
+            outbox.TASK_COMPLETED,
+            {"task_id": task.id},
+            event_id=f"task-{task.sn}-completed-{int(tx.now().timestamp())}",
+        )
+    return True
+
+
+async def has_due_customers(tx: Tx, task_id: int) -> bool:
+    return bool(await tx.session.scalar(select(exists().where(*_due(task_id, tx.now())))))
+
+
+def _due(task_id: int, now: datetime) -> list[Any]:
+    return [
+        Customer.task_id == task_id,
+        Customer.status == CustomerStatus.PENDING,
+        or_(Customer.next_attempt_at.is_(None), Customer.next_attempt_at <= now),
+    ]
+
+
+# --- leasing --------------------------------------------------------------------------------------------
+
+
+async def in_flight(tx: Tx) -> InFlight:
+    rows = await tx.session.execute(
+        select(Customer.tenant_id, Customer.task_id, Customer.dial_line_id, func.count())
+        .where(Customer.status == CustomerStatus.DIALLING)
+        .group_by(Customer.tenant_id, Customer.task_id, Customer.dial_line_id)
+    )
+    counts = InFlight()
+    for tenant_id, task_id, line_id, n in rows:
+        counts.by_tenant[tenant_id] = counts.by_tenant.get(tenant_id, 0) + n
+        counts.by_task[task_id] = counts.by_task.get(task_id, 0) + n
+        if line_id is not None:
+            counts.by_line[line_id] = counts.by_line.get(line_id, 0) + n
+    return counts
+
+
+async def lease(
+    tx: Tx,
+    tenant: Tenant,
+    task: Task,
+    line_room: dict[int, int],
+    count: int,
+    *,
+    owner: str,
+    lease_seconds: float,
+) -> list[Lease]:
+    """Pick up to `count` due customers of `task`, skip those the DNC list or the frequency cap forbid,
+    and mark the rest DIALLING on lines with room (`line_room`: line id -> free calls, consumed here)."""
+    now = tx.now()
+    count = min(count, sum(max(0, room) for room in line_room.values()))
+    if count <= 0:
+        return []
+    candidates = list(
+        (
+            await tx.session.execute(
+                select(Customer.id, Customer.phone)
+                .where(*_due(task.id, now))
+                .order_by(Customer.id)
+                .limit(count)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+    )
+    if not candidates:
+        return []
+    phones = [phone for _, phone in candidates]
+    blocked = await _dnc_numbers(tx, tenant.id, phones)
+    capped = await _capped_numbers(tx, tenant, phones, now)
+    skipped = [
+        (cid, "dnc" if phone in blocked else "frequency_cap")
+        for cid, phone in candidates
+        if phone in blocked or phone in capped
+    ]
+    if skipped:
+        await tx.session.execute(
+            update(Customer),
+            [{"id": cid, "status": CustomerStatus.SKIPPED, "skip_reason": why} for cid, why in skipped],
+        )
+        await tx.session.execute(
+            update(Task).where(Task.id == task.id).values(finished_count=Task.finished_count + len(skipped))
+        )
+    skip_ids = {cid for cid, _ in skipped}
+    chosen = [cid for cid, _ in candidates if cid not in skip_ids]
+    # Spread the attempts over the lines with room, most room first.
+    assignment: dict[int, list[int]] = defaultdict(list)
+    for cid in chosen:
+        line_id = max(line_room, key=lambda lid: line_room[lid])
+        if line_room[line_id] <= 0:
+            break
+        line_room[line_id] -= 1
+        assignment[line_id].append(cid)
+    leases: list[Lease] = []
+    until = now + timedelta(seconds=lease_seconds)
+    for line_id, ids in assignment.items():
+        rows = await tx.session.execute(
+            update(Customer)
+            .where(Customer.id.in_(ids), Customer.status == CustomerStatus.PENDING)
+            .values(
+                status=CustomerStatus.DIALLING,
+                attempts=Customer.attempts + 1,
+                lease_owner=owner,
+                lease_expires_at=until,
+                dial_line_id=line_id,
+            )
+            .returning(Customer.id, Customer.name, Customer.phone, Customer.properties, Customer.attempts)
+        )
+        for cid, name, phone, properties, attempts in rows:
+            leases.append(Lease(cid, task.id, tenant.id, name, phone, dict(properties or {}), attempts, line_id, now))
+    return leases
+
+
+async def _dnc_numbers(tx: Tx, tenant_id: int, phones: Sequence[str]) -> set[str]:
+    rows = await tx.session.scalars(
+        select(DncEntry.phone).where(DncEntry.tenant_id == tenant_id, DncEntry.phone.in_(phones))
+    )
+    return set(rows)
+
+
+async def _capped_numbers(tx: Tx, tenant: Tenant, phones: Sequence[str], now: datetime) -> set[str]:
+    """Numbers that already had the allowed answered calls (across all tasks) within the cap window."""
+    if tenant.freq_cap_calls <= 0:
+        return set()
+    since = now - timedelta(hours=tenant.freq_cap_hours)
+    rows = await tx.session.execute(
+        select(CallRecord.phone, func.count())
+        .where(
+            CallRecord.tenant_id == tenant.id,
+            CallRecord.phone.in_(phones),
+            CallRecord.result == CallResult.ANSWERED,
+            CallRecord.started_at >= since,
+        )
+        .group_by(CallRecord.phone)
+    )
+    return {phone for phone, n in rows if n >= tenant.freq_cap_calls}
+
+
+async def renew_leases(tx: Tx, owner: str, lease_seconds: float) -> int:
+    result = await tx.session.execute(
+        update(Customer)
+        .where(Customer.status == CustomerStatus.DIALLING, Customer.lease_owner == owner)
+        .values(lease_expires_at=tx.now() + timedelta(seconds=lease_seconds))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- closing attempts -------------------------------------------------------------------------------------
+
+
+async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> list[int]:
+    """Write the call records of finished attempts and everything that follows from them, in one
+    transaction: the customers' next step (redial or finished), task statistics, complaints onto the
+    DNC list, callbacks, and completed tasks. Returns the record ids."""
+    if not attempts:
+        return []
+    now = tx.now()
+    tasks = {
+        t.id: t for t in await tx.session.scalars(select(Task).where(Task.id.in_({a.lease.task_id for a in attempts})))
+    }
+    tenants = {
+        t.id: t
+        for t in await tx.session.scalars(select(Tenant).where(Tenant.id.in_({a.lease.tenant_id for a in attempts})))
+    }
+    rows = []
+    for a in attempts:
+        o = a.outcome
+        answered_at = a.lease.started_at + timedelta(seconds=o.ring_seconds) if o.answered else None
+        ended_at = a.lease.started_at + timedelta(seconds=o.ring_seconds + o.chat_seconds)
+        rows.append(
+            {
+                "tenant_id": a.lease.tenant_id,
+                "task_id": a.lease.task_id,
+                "customer_id": a.lease.customer_id,
+                "line_id": a.lease.line_id,
+                "script_id": a.script_id,
+                "script_version": a.script_version,
+                "sn": random_hex(32),
+                "phone": a.lease.phone,
+                "attempt": a.lease.attempt,
+                "result": CallResult(o.result),
+                "started_at": a.lease.started_at,
+                "answered_at": answered_at,
+                "ended_at": ended_at,
+                "ring_seconds": round(o.ring_seconds),
+                "chat_seconds": round(o.chat_seconds),
+                "rounds": o.rounds,
+                "level": Level(o.level) if o.level else None,
+                "reason": o.reason,
+                "concerns": list(o.concerns),
+                "tags": list(o.tags),
+                "transcript": list(o.transcript),
+                "end_reason": o.end_reason,
+                "hangup_by": o.hangup_by,
+                "transferred_to": o.transferred_to,
+                "created_at": now,
+            }
+        )
+    record_ids = list(
+        (await tx.session.execute(insert(CallRecord).returning(CallRecord.id, sort_by_parameter_order=True), rows))
+        .scalars()
+        .all()
+    )
+
+    customer_updates = []
+    finished_by_task: dict[int, int] = defaultdict(int)
+    deltas: dict[int, StatsDelta] = defaultdict(StatsDelta)
+    complaints: list[tuple[int, str, int]] = []
+    for a, record_id, row in zip(attempts, record_ids, rows, strict=True):
+        task = tasks[a.lease.task_id]
+        tenant = tenants[a.lease.tenant_id]
+        next_at = redial_at(task.redial_rules, a.outcome.result, a.lease.attempt, now)
+        customer_updates.append(
+            {
+                "id": a.lease.customer_id,
+                "status": CustomerStatus.PENDING if next_at else CustomerStatus.FINISHED,
+                "next_attempt_at": next_at,
+                "last_result": CallResult(a.outcome.result),
+                "level": row["level"],
+                "lease_owner": None,
+                "lease_expires_at": None,
+            }
+        )
+        if next_at is None:
+            finished_by_task[task.id] += 1
+        deltas[task.id].add(
+            result=a.outcome.result,
+            level=a.outcome.level,
+            rounds=a.outcome.rounds,
+            chat_seconds=round(a.outcome.chat_seconds),
+            concerns=list(a.outcome.concerns),
+            day=a.lease.started_at.astimezone(ZoneInfo(tenant.timezone)).date(),
+        )
+        if a.outcome.intents.get("complaint"):
+            complaints.append((tenant.id, a.lease.phone, record_id))
+    await tx.session.execute(update(Customer), customer_updates)
+    for task_id, n in finished_by_task.items():
+        await tx.session.execute(
+            update(Task).where(Task.id == task_id).values(finished_count=Task.finished_count + n, updated_at=now)
+        )
+    for task_id in sorted(deltas):
+        await apply(tx, task_id, deltas[task_id])
+    await _add_complaints(tx, complaints)
+    await _enqueue_call_events(tx, attempts, record_ids)
+    for task_id in sorted(finished_by_task):
+        await complete_if_done(tx, task_id)
+    return record_ids
+
+
+def redial_at(rules: Iterable[dict[str, Any]], result: str, attempt: int, now: datetime) -> datetime | None:
+    """When the next attempt is due under the task's redial rules, or None: no more attempts.
+
+    The first rule naming the result decides; `max_times` counts redials, so attempt n (1-based) may be
+    followed by another while n <= max_times.
+    """
+    for rule in rules:
+        if result in rule.get("results", ()):
+            if attempt <= int(rule.get("max_times", 0)):
+                return now + timedelta(minutes=int(rule.get("delay_minutes", 0)))
+            return None
+    return None
+
+
+async def _add_complaints(tx: Tx, complaints: list[tuple[int, str, int]]) -> None:
+    """A complaint (投诉) is an opt-out: the number goes on the tenant's DNC list, the record as its reason."""
+    for tenant_id, phone, record_id in complaints:
+        already = await tx.session.scalar(
+            select(DncEntry.id).where(DncEntry.tenant_id == tenant_id, DncEntry.phone == phone)
+        )
+        if already is None:
+            tx.session.add(
+                DncEntry(
+                    tenant_id=tenant_id,
+                    phone=phone,
+                    source="complaint",
+                    reason=f"客户投诉（通话记录 {record_id}）",
+                    record_id=record_id,
+                    created_at=tx.now(),
+                )
+            )
+    await tx.session.flush()
+
+
+async def _wants_callbacks(tx: Tx, tenant_id: int, *, task: bool = False) -> bool:
+    """Whether any of the tenant's callback settings would take the event (checked again at delivery)."""
+    condition = (
+        or_(CallbackSettings.task_url != "", and_(CallbackSettings.enabled.is_(True), CallbackSettings.url != ""))
+        if task
+        else and_(CallbackSettings.enabled.is_(True), CallbackSettings.url != "")
+    )
+    return bool(await tx.session.scalar(select(exists().where(CallbackSettings.tenant_id == tenant_id, condition))))
+
+
+async def _enqueue_call_events(tx: Tx, attempts: Sequence[FinishedAttempt], record_ids: Sequence[int]) -> None:
+    wanted: dict[int, bool] = {}
+    for a, record_id in zip(attempts, record_ids, strict=True):
+        tenant_id = a.lease.tenant_id
+        if tenant_id not in wanted:
+            wanted[tenant_id] = await _wants_callbacks(tx, tenant_id)
+        if wanted[tenant_id]:
+            await outbox.enqueue(
+                tx,
+                tenant_id,
+                outbox.CALL_FINISHED,
+                {"record_id": record_id, "task_id": a.lease.task_id},
+                event_id=f"call-{record_id}",
+            )
+
+
+# --- recovery -----------------------------------------------------------------------------------------
+
+
+async def recover_interrupted(tx: Tx, *, all_leases: bool = False) -> int:
+    """Close attempts whose worker is gone: expired leases (or, with `all_leases`, every lease: a
+    single-process store at start-up). Each becomes a SYSTEM_ERROR record marked interrupted and is
+    handed to the redial rules; none is dialled again as the same attempt."""
+    now = tx.now()
+    query = select(Customer).where(Customer.status == CustomerStatus.DIALLING)
+    if not all_leases:
+        query = query.where(Customer.lease_expires_at < now)
+    stale = list(await tx.session.scalars(query.with_for_update(skip_locked=True)))
+    if not stale:
+        return 0
+    lines = {line.id: line for line in await tx.session.scalars(select(Line))}
+    attempts = [
+        FinishedAttempt(
+            Lease(
+                c.id,
+                c.task_id,
+                c.tenant_id,
+                c.name,
+                c.phone,
+                dict(c.properties or {}),
+                c.attempts,
+                c.dial_line_id if c.dial_line_id in lines else 0,
+                now,
+            ),
+            _interrupted_outcome(),
+        )
+        for c in stale
+    ]
+    await finish(tx, attempts)
+    return len(attempts)
+
+
+def _interrupted_outcome() -> CallOutcome:
+    outcome = unanswered(CallResult.SYSTEM_ERROR.value, 0.0, "通话中断（外呼进程重启）")
+    return CallOutcome(**{**outcome.__dict__, "end_reason": INTERRUPTED})

@@ -1,0 +1,297 @@
+"""The dialer loop: every tick it starts due AUTO tasks, moves tasks with their windows, leases due
+customers within the seat, line and tenant limits, and runs each call as a named task. Finished calls are
+written in batches (records, customers, statistics, callbacks: one transaction per batch).
+
+All business time comes from the injected clock; the loop's own pacing is real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from callbot.callflow.session import place_call, unanswered
+from callbot.campaign import service as campaign
+from callbot.campaign.service import FinishedAttempt, InFlight, Lease
+from callbot.dialer.schedule import Schedule
+from callbot.dialogue.engine import DialogueEngine
+from callbot.dialogue.nlu import IntentRecognizer, build_recognizer
+from callbot.dialogue.script import Script as ScriptDocument
+from callbot.kit.db import Store, Tx
+from callbot.models import Line, Task, Tenant
+from callbot.models.enums import CallResult, TaskStatus
+from callbot.script import service as script_service
+from callbot.task import service as task_service
+from callbot.telephony.gateway import DialRequest, GatewayRegistry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DialerOptions:
+    tick_seconds: float = 0.2  # real time between scheduling rounds
+    flush_seconds: float = 0.05  # real time between writes of finished calls
+    flush_batch: int = 500
+    lease_seconds: float = 120.0  # clock time an attempt's lease lasts without renewal
+    # With a single-process store (SQLite) every lease left at start-up belongs to a dead process.
+    recover_all_at_start: bool = True
+    ring_timeout_s: float = 50.0
+    transfer_to: str = ""
+
+
+@dataclass
+class _Runtime:
+    """What a call of a task needs, resolved once per script version."""
+
+    document: ScriptDocument
+    engine: DialogueEngine
+    script_id: int
+    version: int
+
+
+@dataclass
+class DialerStats:
+    launched: int = 0
+    finished: int = 0
+    max_in_flight: int = 0
+
+
+class Dialer:
+    def __init__(self, store: Store, gateways: GatewayRegistry, options: DialerOptions | None = None) -> None:
+        self.store = store
+        self.gateways = gateways
+        self.options = options or DialerOptions()
+        self.owner = f"dialer-{uuid.uuid4().hex[:12]}"
+        self.stats = DialerStats()
+        self._runtimes: dict[tuple[int, int], _Runtime] = {}
+        self._recognizers: dict[str, IntentRecognizer] = {}
+        self._calls: set[asyncio.Task[None]] = set()
+        self._finished: list[FinishedAttempt] = []
+        self._lock = asyncio.Lock()
+
+    # --- running ---------------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dial until `stop` is set, then let calls in flight finish and write them."""
+        await self.recover(all_leases=self.options.recover_all_at_start)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._flush_loop(stop), name="dialer:flush")
+            group.create_task(self._lease_keeper(stop), name="dialer:leases")
+            while not stop.is_set():
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("dialer tick failed; trying again")
+                await _pause(stop, self.options.tick_seconds)
+            await self.drain()
+
+    async def recover(self, *, all_leases: bool = False) -> int:
+        async with self.store.transaction() as tx:
+            closed = await campaign.recover_interrupted(tx, all_leases=all_leases)
+        if closed:
+            log.warning("closed %d interrupted attempt(s) left by a stopped dialer", closed)
+        return closed
+
+    async def drain(self) -> None:
+        """Wait for every call in flight, then write what is left."""
+        while self._calls:
+            await asyncio.gather(*list(self._calls), return_exceptions=True)
+        await self.flush()
+
+    async def run_until_idle(self, max_ticks: int = 10_000) -> None:
+        """Tick and drain until no call is in flight and a tick launches nothing (tests, benchmarks)."""
+        for _ in range(max_ticks):
+            launched = await self.tick()
+            await self.drain()
+            if launched == 0:
+                return
+
+    # --- one scheduling round ------------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """One round. Returns how many calls it launched."""
+        async with self.store.transaction() as tx:
+            await campaign.start_due_auto_tasks(tx)
+        to_launch: list[tuple[Lease, Task, Line]] = []
+        async with self._lock, self.store.transaction() as tx:
+            now = tx.now()
+            tasks = await campaign.active_tasks(tx)
+            if not tasks:
+                return 0
+            flight = await campaign.in_flight(tx)
+            tenants = {
+                t.id: t for t in [await tx.session.get(Tenant, tid) for tid in {x.tenant_id for x in tasks}] if t
+            }
+            for task in tasks:
+                tenant = tenants[task.tenant_id]
+                leases = await self._schedule_task(tx, tenant, task, flight, now)
+                lines = {line.id: line for line in task.lines}
+                to_launch.extend((lease, task, lines[lease.line_id]) for lease in leases)
+        for lease, task, line in to_launch:
+            self._launch(lease, task, line)
+        return len(to_launch)
+
+    async def _schedule_task(self, tx: Tx, tenant: Tenant, task: Task, flight: InFlight, now: datetime) -> list[Lease]:
+        busy = flight.by_task.get(task.id, 0)
+        lines = [line for line in task.lines if line.enabled and line.gateway in self.gateways]
+        if not lines:
+            # No usable line: the system suspends the task until one is enabled again.
+            if busy == 0:
+                await campaign.move_task(tx, task.id, TaskStatus.SYSTEM_SUSPENDED)
+            return []
+        schedule = Schedule(
+            ZoneInfo(tenant.timezone),
+            (tenant.calling_start, tenant.calling_end),
+            (task.daily_start, task.daily_end),
+            [(w.start, w.end) for w in task_service.inactive_windows(task)],
+        )
+        if not schedule.is_open(now):
+            # Outside the daily window or inside an inactive slot: runnable, waiting for the window.
+            if busy == 0:
+                await campaign.move_task(tx, task.id, TaskStatus.RUNNABLE)
+            return []
+        task_room = task.robot_count - busy
+        tenant_room = tenant.seats - flight.by_tenant.get(tenant.id, 0)
+        line_room = {line.id: line.concurrency - flight.by_line.get(line.id, 0) for line in lines}
+        room = min(task_room, tenant_room, sum(max(0, r) for r in line_room.values()))
+        leases: list[Lease] = []
+        if room > 0:
+            leases = await campaign.lease(
+                tx, tenant, task, line_room, room, owner=self.owner, lease_seconds=self.options.lease_seconds
+            )
+            for lease in leases:
+                flight.by_task[task.id] = flight.by_task.get(task.id, 0) + 1
+                flight.by_tenant[tenant.id] = flight.by_tenant.get(tenant.id, 0) + 1
+                flight.by_line[lease.line_id] = flight.by_line.get(lease.line_id, 0) + 1
+        if leases or busy:
+            await campaign.move_task(tx, task.id, TaskStatus.IN_PROCESS)
+        elif await campaign.has_due_customers(tx, task.id):
+            # Customers are due but every seat or line is taken by other tasks.
+            await campaign.move_task(tx, task.id, TaskStatus.IN_QUEUE)
+        elif not await campaign.complete_if_done(tx, task.id):
+            await campaign.move_task(tx, task.id, TaskStatus.RUNNABLE)  # waiting for redials
+        return leases
+
+    # --- calls -----------------------------------------------------------------------------------------
+
+    def _launch(self, lease: Lease, task: Task, line: Line) -> None:
+        call = asyncio.create_task(self._call(lease, task, line), name=f"call:{task.id}:{lease.customer_id}")
+        self._calls.add(call)
+        call.add_done_callback(self._calls.discard)
+        self.stats.launched += 1
+        self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._calls))
+
+    async def _call(self, lease: Lease, task: Task, line: Line) -> None:
+        runtime: _Runtime | None = None
+        try:
+            runtime = await self._runtime(task)
+            variables = {"name": lease.name, "phone": lease.phone, **lease.properties}
+            request = DialRequest(
+                call_id=f"{task.id}-{lease.customer_id}-{lease.attempt}",
+                caller=line.phone,
+                callee=lease.phone,
+                attempt=lease.attempt,
+                properties={k: str(v) for k, v in lease.properties.items()},
+                line_settings=line.settings,
+                ring_timeout_s=self.options.ring_timeout_s,
+            )
+            outcome = await place_call(
+                self.gateways.get(line.gateway),
+                request,
+                runtime.engine,
+                runtime.document,
+                variables,
+                transfer_to=self.options.transfer_to,
+            )
+        except Exception as exc:  # the attempt still gets a record: a platform failure, with the reason
+            log.exception("call to %s failed", lease.phone)
+            outcome = unanswered(CallResult.SYSTEM_ERROR.value, 0.0, str(exc)[:200])
+        self._finished.append(
+            FinishedAttempt(
+                lease,
+                outcome,
+                script_id=runtime.script_id if runtime else task.script_id,
+                script_version=runtime.version if runtime else None,
+            )
+        )
+        self.stats.finished += 1
+
+    async def _runtime(self, task: Task) -> _Runtime:
+        async with self.store.transaction() as tx:
+            script = await script_service.get_script(tx, await _tenant(tx, task.tenant_id), task.script_id)
+            version, document = await script_service.approved_document(tx, script)
+        key = (script.id, version)
+        runtime = self._runtimes.get(key)
+        if runtime is None:
+            runtime = _Runtime(document, DialogueEngine(document, self._recognizer(document)), script.id, version)
+            self._runtimes[key] = runtime
+        return runtime
+
+    def _recognizer(self, document: ScriptDocument) -> IntentRecognizer:
+        key = repr(document.intents)
+        recognizer = self._recognizers.get(key)
+        if recognizer is None:
+            recognizer = self._recognizers[key] = build_recognizer(document.intents)
+        return recognizer
+
+    # --- writing results -----------------------------------------------------------------------------
+
+    async def flush(self) -> int:
+        """Write finished calls. A batch that fails is retried call by call, so one bad call cannot hold
+        back the rest (its lease then runs out and it is closed as interrupted)."""
+        written = 0
+        while self._finished:
+            batch = self._finished[: self.options.flush_batch]
+            del self._finished[: len(batch)]
+            try:
+                async with self.store.transaction() as tx:
+                    await campaign.finish(tx, batch)
+                written += len(batch)
+            except Exception:
+                log.exception("writing %d finished calls failed; writing them one by one", len(batch))
+                for one in batch:
+                    try:
+                        async with self.store.transaction() as tx:
+                            await campaign.finish(tx, [one])
+                        written += 1
+                    except Exception:
+                        log.exception("could not write the call to %s", one.lease.phone)
+        return written
+
+    async def _flush_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.flush()
+            await _pause(stop, self.options.flush_seconds)
+
+    async def _lease_keeper(self, stop: asyncio.Event) -> None:
+        interval = self.options.lease_seconds / 3
+        while not stop.is_set():
+            await _pause(stop, max(0.5, interval / _clock_rate(self.store)))
+            if self._calls:
+                async with self.store.transaction() as tx:
+                    await campaign.renew_leases(tx, self.owner, self.options.lease_seconds)
+            if not self.options.recover_all_at_start:
+                await self.recover()  # other workers' expired leases
+
+
+def _clock_rate(store: Store) -> float:
+    """How many clock seconds pass per real second (a scaled clock in tests and demos)."""
+    return float(getattr(store.clock, "factor", 1.0) or 1.0)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds` of real time, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _tenant(tx: Tx, tenant_id: int) -> Tenant:
+    tenant = await tx.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise LookupError(f"tenant {tenant_id} vanished")
+    return tenant
