@@ -36,6 +36,7 @@ class RecordFilter:
     created_to: datetime | None = None  # exclusive
     sns: list[str] | None = None  # public record ids; an empty list matches nothing
     manual_levels: list[Level] = field(default_factory=list)
+    customer_id: int | None = None
 
 
 def record_query(tenant: Tenant, f: RecordFilter) -> Select[CallRecord]:
@@ -73,6 +74,8 @@ def record_query(tenant: Tenant, f: RecordFilter) -> Select[CallRecord]:
         query = query.where(CallRecord.chat_seconds >= f.min_chat_seconds)
     if f.max_chat_seconds is not None:
         query = query.where(CallRecord.chat_seconds <= f.max_chat_seconds)
+    if f.customer_id is not None:
+        query = query.where(CallRecord.customer_id == f.customer_id)
     if f.created_from is not None:
         query = query.where(CallRecord.created_at >= f.created_from)
     if f.created_to is not None:
@@ -99,4 +102,12 @@ async def get_record_by_sn(tx: Tx, tenant: Tenant, sn: str) -> CallRecord:
     record = await tx.session.scalar(select(CallRecord).where(CallRecord.sn == sn, CallRecord.tenant_id == tenant.id))
     if record is None:
         raise RecordNotFound(f"no call record with sn {sn}")
+    return record
+
+
+async def mark_read(tx: Tx, record: CallRecord) -> CallRecord:
+    """The record has been looked at (已读): opened in the console or fetched in full through an API."""
+    if not record.read:
+        record.read = True
+        await tx.session.flush()
     return record
