@@ -127,4 +127,5 @@ async def channels_in_use(tx: Tx, tenant: Tenant) -> dict[int, int]:
         )
         .group_by(Customer.dial_line_id)
     )
-    return {int(line_id): int(count) for line_id, count in (await tx.session.execute(query)).all()}
+    rows = (await tx.session.execute(query)).all()
+    return {int(line_id): int(count) for line_id, count in rows if line_id is not None}
