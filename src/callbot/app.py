@@ -10,12 +10,16 @@ from fastapi import APIRouter, FastAPI
 from callbot import __version__
 from callbot.api import errors
 from callbot.api.deps import WriteTx
+from callbot.api.dialects.digelao.routes import mount_digelao
+from callbot.api.dialects.yiwise.routes import mount_yiwise
+from callbot.callback.endpoints import events_router
 from callbot.callback.endpoints import router as callback_router
 from callbot.customer.endpoints import router as import_router
 from callbot.dnc.endpoints import router as dnc_router
 from callbot.kit.db import Store
 from callbot.line.endpoints import router as line_router
 from callbot.record.endpoints import router as record_router
+from callbot.record.endpoints import stats_router
 from callbot.script.endpoints import router as script_router
 from callbot.task.endpoints import router as task_router
 from callbot.tenant.endpoints import router as tenant_router
@@ -56,9 +60,13 @@ def create_app(store: Store, *, own_store: bool = False) -> FastAPI:
         task_router,
         import_router,
         record_router,
+        stats_router,
         dnc_router,
         callback_router,
+        events_router,
     ):
         v1.include_router(router)
     app.include_router(v1)
+    mount_yiwise(app)
+    mount_digelao(app)
     return app
