@@ -1,0 +1,5 @@
+"""The Digelao 狄阁老 (ciopaas v6.6+) dialect under `/api/{name}`. Mount it with `mount_digelao(app, options)`."""
+
+from callbot.api.dialects.digelao.routes import DigelaoOptions, mount_digelao
+
+__all__ = ["DigelaoOptions", "mount_digelao"]
