@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     public_url: str = ""
     # Simulated carrier speed: 1 = real time, 10 = ten times faster, 0 = no waiting.
     sim_speed: float = 1.0
+    # Seed of the simulated carrier and customers: the same seed gives the same campaign.
+    sim_seed: int = 0
+    # Clock time an in-flight attempt's lease lasts; a dead worker's calls are closed after it.
+    lease_seconds: float = 120.0
+    # Transfer target of script nodes that give none (a SIP URI or number).
+    transfer_to: str = ""
+    callback_timeout_seconds: float = 10.0
     log_level: str = "info"
 
     def sqlite_path(self) -> Path:

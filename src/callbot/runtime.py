@@ -3,11 +3,20 @@ settings turn into objects; everything else receives them."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
+
+from callbot.callback.delivery import Deliverer, DelivererOptions, Renderer
+from callbot.callback.native import NativeRenderer
 from callbot.config import Settings
+from callbot.dialer.loop import Dialer, DialerOptions
 from callbot.kit.clock import Clock, SystemClock
 from callbot.kit.db import Store, create_engine
 from callbot.kit.secrets import SecretBox
 from callbot.migrations import upgrade
+from callbot.telephony.gateway import GatewayRegistry
+from callbot.telephony.sim import SimGateway
 
 
 def build_secret_box(settings: Settings) -> SecretBox:
@@ -29,3 +38,34 @@ async def open_store(settings: Settings, clock: Clock | None = None, *, migrate:
     if migrate:
         await upgrade(store.engine)
     return store
+
+
+def build_gateways(settings: Settings, clock: Clock) -> GatewayRegistry:
+    return GatewayRegistry(SimGateway(clock=clock, speed=settings.sim_speed, seed=settings.sim_seed))
+
+
+def build_renderers() -> dict[str, Renderer]:
+    renderers: dict[str, Renderer] = {"native": NativeRenderer()}
+    return renderers
+
+
+async def run_workers(
+    store: Store, settings: Settings, stop: asyncio.Event, *, dialer: bool = True, deliverer: bool = True
+) -> None:
+    """The background parts of callbot: the dialer and the callback deliverer, until `stop` is set."""
+    single_process = store.dialect == "sqlite"
+    gateways = build_gateways(settings, store.clock)
+    async with httpx.AsyncClient() as http, asyncio.TaskGroup() as group:
+        if dialer:
+            options = DialerOptions(
+                lease_seconds=settings.lease_seconds,
+                recover_all_at_start=single_process,
+                transfer_to=settings.transfer_to,
+            )
+            group.create_task(Dialer(store, gateways, options).run(stop), name="dialer")
+        if deliverer:
+            delivery = Deliverer(
+                store, build_renderers(), http, DelivererOptions(timeout_seconds=settings.callback_timeout_seconds)
+            )
+            group.create_task(delivery.run(stop, release_all_leases=single_process), name="callbacks")
+    await gateways.close()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from callbot.api.deps import CurrentTenant, WriteTx
-from callbot.callback import service
+from callbot.api.deps import CurrentTenant, Paging, WriteTx
+from callbot.api.schemas import PageOut, ReadModel, page_out
+from callbot.callback import outbox, service
 from callbot.models import CallbackSettings
 
 router = APIRouter(prefix="/callback-settings", tags=["callbacks"])
@@ -50,3 +52,56 @@ async def read_settings(tx: WriteTx, tenant: CurrentTenant) -> CallbackSettingsO
 async def update_settings(body: CallbackSettingsIn, tx: WriteTx, tenant: CurrentTenant) -> CallbackSettingsOut:
     changes = service.CallbackChanges(**body.model_dump(exclude_unset=True))
     return _out(await service.update_settings(tx, tenant, changes))
+
+
+events_router = APIRouter(prefix="/callback-events", tags=["callbacks"])
+
+
+class DeliveryAttemptOut(ReadModel):
+    attempt: int
+    url: str
+    status_code: int | None
+    ok: bool
+    latency_ms: int
+    response_excerpt: str
+    error: str
+    created_at: datetime
+
+
+class CallbackEventOut(ReadModel):
+    id: int
+    kind: str
+    event_id: str
+    subject: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class CallbackEventDetail(CallbackEventOut):
+    deliveries: list[DeliveryAttemptOut]
+
+
+@events_router.get("", response_model=PageOut[CallbackEventOut], summary="Callback events, newest first")
+async def list_events(
+    tx: WriteTx, tenant: CurrentTenant, paging: Paging, status: str | None = None, kind: str | None = None
+) -> PageOut[CallbackEventOut]:
+    return page_out(await outbox.list_events(tx, tenant, paging, status=status, kind=kind), CallbackEventOut)
+
+
+@events_router.get("/{event_id}", response_model=CallbackEventDetail, summary="One event and its delivery log")
+async def read_event(event_id: int, tx: WriteTx, tenant: CurrentTenant) -> CallbackEventDetail:
+    event = await outbox.get_event(tx, tenant, event_id)
+    attempts = await outbox.attempts_of(tx, event)
+    return CallbackEventDetail(
+        **CallbackEventOut.model_validate(event).model_dump(),
+        deliveries=[DeliveryAttemptOut.model_validate(a) for a in attempts],
+    )
+
+
+@events_router.post("/{event_id}/redeliver", response_model=CallbackEventOut, summary="Send an event again")
+async def redeliver(event_id: int, tx: WriteTx, tenant: CurrentTenant) -> CallbackEventOut:
+    return CallbackEventOut.model_validate(await outbox.redeliver(tx, tenant, event_id))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,14 @@ from callbot.customer.reader import SourceRow
 from callbot.errors import NotFound
 from callbot.kit.db import Store
 from callbot.line import service as line_service
-from callbot.models.enums import CredentialKind, LineType, Role, TaskMode
-from callbot.runtime import open_store
+from callbot.models.enums import CredentialKind, LineType, Role, TaskMode, TaskStatus
+from callbot.record import stats as stats_service
+from callbot.record.endpoints import stats_out
+from callbot.runtime import open_store, run_workers
 from callbot.script import service as script_service
 from callbot.task import service as task_service
-from callbot.task.schemas import RedialRule, TaskCreate, Window
+from callbot.task.schemas import TaskCreate
+from callbot.task.states import TaskAction
 from callbot.tenant import service as tenant_service
 
 TENANT = "演示公司"
@@ -60,6 +64,10 @@ async def provision(store: Store, data_dir: Path) -> dict[str, Any]:
             created = False
         except NotFound:
             tenant = await tenant_service.create_tenant(tx, TENANT, sign="callbotdemo", seats=20)
+            # The demo runs at any hour; real tenants keep the default 08:00-21:00.
+            await tenant_service.update_tenant(
+                tx, tenant, tenant_service.TenantChanges(calling_hours=(time(0, 0), time(23, 59, 59)))
+            )
             created = True
     if created or not secrets_file.exists():
         async with store.transaction() as tx:
@@ -89,12 +97,11 @@ async def provision(store: Store, data_dir: Path) -> dict[str, Any]:
                     robot_count=10,
                     daily_start=tenant.calling_start,
                     daily_end=tenant.calling_end,
-                    inactive_windows=[Window.model_validate({"start": "12:00", "end": "12:30"})],
                     description="callbot demo",
-                    redial_rules=[RedialRule(results=["NO_ANSWER", "BUSY"], delay_minutes=30, max_times=1)],
                 ),
             )
             await customer_service.import_rows(tx, tenant, task.id, demo_customers(), source="demo")
+            await task_service.apply_action(tx, tenant, task.id, TaskAction.START)
         info = {
             "tenant": {"id": tenant.id, "name": tenant.name, "sign": tenant.sign},
             "console_user": {"username": USERNAME, "password": PASSWORD},
@@ -109,13 +116,66 @@ async def provision(store: Store, data_dir: Path) -> dict[str, Any]:
     return result
 
 
+# Calls of about a minute on 10 seats: at 20x the 200 demo calls finish in about a minute.
+DEMO_SIM_SPEED = 20.0
+
+
+def demo_settings() -> Settings:
+    settings = Settings()
+    if "sim_speed" not in settings.model_fields_set:
+        settings.sim_speed = DEMO_SIM_SPEED
+    return settings
+
+
+async def run_to_completion(settings: Settings) -> dict[str, Any]:
+    """Provision, run the dialer and callbacks until the demo task is complete, return its final stats."""
+    store = await open_store(settings)
+    try:
+        info = await provision(store, settings.data_dir)
+        stop = asyncio.Event()
+        workers = asyncio.create_task(run_workers(store, settings, stop), name="demo-workers")
+        while True:
+            async with store.transaction() as tx:
+                tenant = await tenant_service.get_tenant_by_name(tx, TENANT)
+                task = await task_service.get_task(tx, tenant, int(info["task_id"]))
+                done = task.status in (TaskStatus.COMPLETED, TaskStatus.TERMINATE)
+            if done or workers.done():
+                break
+            await asyncio.sleep(0.5)
+        stop.set()
+        await workers
+        async with store.transaction() as tx:
+            tenant = await tenant_service.get_tenant_by_name(tx, TENANT)
+            view = await stats_service.get_task_stats(tx, tenant, int(info["task_id"]))
+            task = await task_service.get_task(tx, tenant, int(info["task_id"]))
+        return {"task_id": task.id, "status": task.status.value, **stats_out(view).model_dump(mode="json")}
+    finally:
+        await store.dispose()
+
+
 @click.command()
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
 @click.option("--no-serve", is_flag=True, help="only provision the demo and print it")
-def demo(host: str | None, port: int | None, no_serve: bool) -> None:
-    """Provision the demo tenant, print its credentials, then serve callbot."""
-    settings = Settings()
+@click.option("--exit-when-done", is_flag=True, help="run the demo task to completion (no API), then exit")
+@click.option("--json", "as_json", is_flag=True, help="with --exit-when-done: print the task's final stats as JSON")
+def demo(host: str | None, port: int | None, no_serve: bool, exit_when_done: bool, as_json: bool) -> None:
+    """Provision the demo tenant and its running task, print its credentials, then serve callbot.
+
+    The demo task (200 simulated customers, the credit-card script, two lines, 10 AI seats) runs on the
+    simulated carrier at sim speed 20 unless CALLBOT_SIM_SPEED says otherwise.
+    """
+    settings = demo_settings()
+    if exit_when_done:
+        final = asyncio.run(run_to_completion(settings))
+        if as_json:
+            print_json(final)
+        else:
+            click.echo(
+                f"demo task {final['task_id']}: {final['status']}, {final['calls']} calls, "
+                f"{final['answered']} answered, levels {final['levels']}"
+            )
+        return
 
     async def _provision() -> dict[str, Any]:
         store = await open_store(settings)
@@ -131,9 +191,9 @@ def demo(host: str | None, port: int | None, no_serve: bool) -> None:
     bind_host, bind_port = host or settings.host, port or settings.port
     click.echo(json.dumps(info, ensure_ascii=False, indent=2), err=True)
     click.echo(f"\ncallbot demo: API on http://{bind_host}:{bind_port}/api/v1 (docs: /docs)", err=True)
+    token = info["credentials"]["token"]["token"]
     click.echo(
-        f"try: curl -H 'Authorization: Bearer {info['credentials']['token']['token']}' "
-        f"http://{bind_host}:{bind_port}/api/v1/tasks",
+        f"try: curl -H 'Authorization: Bearer {token}' http://{bind_host}:{bind_port}/api/v1/tasks/{info['task_id']}/stats",
         err=True,
     )
     asyncio.run(run_server(settings, bind_host, bind_port))

@@ -1,29 +1,69 @@
-"""`callbot serve`: the API (and, as parts land, the dialer and callback delivery) in one process."""
+"""`callbot serve` (API, dialer and callback delivery in one process) and `callbot worker` (dialer and
+callback delivery only, for scaling out on PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import click
 import uvicorn
 
 from callbot.app import create_app
 from callbot.config import Settings
-from callbot.runtime import open_store
+from callbot.runtime import open_store, run_workers
 
 
-async def run_server(settings: Settings, host: str, port: int) -> None:
+async def run_server(settings: Settings, host: str, port: int, *, workers: bool = True) -> None:
     store = await open_store(settings)
-    app = create_app(store, own_store=True)
-    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="on")
-    server = uvicorn.Server(config)
-    await server.serve()
+    app = create_app(store)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="on"))
+    stop = asyncio.Event()
+    try:
+        async with asyncio.TaskGroup() as group:
+            if workers:
+                group.create_task(run_workers(store, settings, stop), name="workers")
+
+            async def serve() -> None:
+                try:
+                    await server.serve()
+                finally:
+                    stop.set()  # the server stopped (a signal): the workers finish their calls and stop
+
+            group.create_task(serve(), name="api")
+    finally:
+        await store.dispose()
+
+
+async def run_worker(settings: Settings) -> None:
+    store = await open_store(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await run_workers(store, settings, stop)
+    finally:
+        await store.dispose()
 
 
 @click.command()
 @click.option("--host", default=None, help="address to listen on [default: 127.0.0.1, or CALLBOT_HOST]")
 @click.option("--port", type=int, default=None, help="port [default: 8000, or CALLBOT_PORT]")
-def serve(host: str | None, port: int | None) -> None:
-    """Run callbot: the native API at /api/v1 (docs at /docs) on the configured store."""
+@click.option(
+    "--role",
+    type=click.Choice(["all", "api"]),
+    default="all",
+    show_default=True,
+    help="all: API, dialer and callbacks; api: the API only (run `callbot worker` processes beside it)",
+)
+def serve(host: str | None, port: int | None, role: str) -> None:
+    """Run callbot: the native API at /api/v1 (docs at /docs), the dialer and callback delivery."""
     settings = Settings()
-    asyncio.run(run_server(settings, host or settings.host, port or settings.port))
+    asyncio.run(run_server(settings, host or settings.host, port or settings.port, workers=role == "all"))
+
+
+@click.command()
+def worker() -> None:
+    """Run the dialer and callback delivery without the API (scale out beside `callbot serve --role api`)."""
+    asyncio.run(run_worker(Settings()))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
 from callbot.api.schemas import PageOut, ReadModel, page_out
 from callbot.models import CallRecord
 from callbot.models.enums import CallResult, Level
-from callbot.record import service
+from callbot.record import service, stats
 
 router = APIRouter(prefix="/records", tags=["records"])
 
@@ -77,3 +78,60 @@ async def list_records(
 @router.get("/{record_id}", response_model=RecordDetail, summary="One call with its transcript")
 async def read_record(record_id: int, tx: WriteTx, tenant: CurrentTenant) -> CallRecord:
     return await service.get_record(tx, tenant, record_id)
+
+
+stats_router = APIRouter(tags=["stats"])
+
+
+class DailyOut(BaseModel):
+    day: date
+    calls: int
+    answered: int
+    chat_seconds: int
+
+
+class TaskStatsOut(BaseModel):
+    task_id: int
+    customers: int
+    finished_customers: int
+    progress: float
+    calls: int
+    answered: int
+    answered_rate: float
+    chat_seconds: int
+    levels: dict[str, int]
+    results: dict[str, int]
+    rounds: dict[str, int]
+    durations: dict[str, int]
+    concerns: dict[str, int]
+    daily: list[DailyOut]
+
+
+def stats_out(view: stats.TaskStatsView) -> TaskStatsOut:
+    return TaskStatsOut(
+        task_id=view.task_id,
+        customers=view.customers,
+        finished_customers=view.finished_customers,
+        progress=view.progress,
+        calls=view.calls,
+        answered=view.answered,
+        answered_rate=view.answered_rate,
+        chat_seconds=view.chat_seconds,
+        levels=view.levels,
+        results=view.results,
+        rounds=view.rounds,
+        durations=view.durations,
+        concerns=view.concerns,
+        daily=[
+            DailyOut(day=d.day, calls=d.calls, answered=d.answered, chat_seconds=d.chat_seconds) for d in view.daily
+        ],
+    )
+
+
+@stats_router.get(
+    "/tasks/{task_id}/stats",
+    response_model=TaskStatsOut,
+    summary="A task's statistics: progress, answered rate, levels, results, rounds, durations, concerns, daily",
+)
+async def read_stats(task_id: int, tx: WriteTx, tenant: CurrentTenant) -> TaskStatsOut:
+    return stats_out(await stats.get_task_stats(tx, tenant, task_id))

@@ -1,0 +1,205 @@
+"""The callback deliverer: leases due outbox events, renders each in the dialect its tenant chose, POSTs it
+with a timeout, logs every attempt, and retries on the Yiwise schedule (1, 2, 4 … minutes, 10 tries,
+24 hours). Delivery is at least once: an event is marked delivered only after its receiver accepted it,
+and a deliverer that dies mid-delivery leaves its leased events to be sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+import httpx
+from sqlalchemy import or_, select, update
+
+from callbot.callback import outbox
+from callbot.callback import service as settings_service
+from callbot.kit.db import Store, Tx
+from callbot.models import CallbackSettings, DeliveryAttempt, OutboxEvent, Tenant
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One rendered callback: where it goes, what it carries, and how its receiver says 'accepted'."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    accepted: Callable[[int, bytes], bool]
+
+
+class Renderer(Protocol):
+    """Turns an event into the payload of one dialect. Returns None when the tenant's settings give the
+    event nowhere to go (no URL, pushes off): the event is then skipped, not retried."""
+
+    async def render(
+        self, tx: Tx, tenant: Tenant, settings: CallbackSettings, event: OutboxEvent
+    ) -> Delivery | None: ...
+
+
+@dataclass(frozen=True)
+class DelivererOptions:
+    timeout_seconds: float = 10.0
+    batch: int = 200
+    parallel: int = 64
+    poll_seconds: float = 0.2  # real time between looks at the outbox when it was empty
+    lease_seconds: float = 120.0
+    excerpt_chars: int = 500
+
+
+class Deliverer:
+    def __init__(
+        self,
+        store: Store,
+        renderers: dict[str, Renderer],
+        http: httpx.AsyncClient,
+        options: DelivererOptions | None = None,
+    ) -> None:
+        self.store = store
+        self.renderers = renderers
+        self.http = http
+        self.options = options or DelivererOptions()
+        self.owner = f"deliverer-{uuid.uuid4().hex[:12]}"
+        self.delivered = 0
+
+    async def run(self, stop: asyncio.Event, *, release_all_leases: bool = True) -> None:
+        if release_all_leases:
+            await self._release_all()
+        while not stop.is_set():
+            try:
+                sent = await self.deliver_due()
+            except Exception:
+                log.exception("callback delivery round failed; trying again")
+                sent = 0
+            if sent == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.options.poll_seconds)
+
+    async def _release_all(self) -> None:
+        """A single-process store: leases left at start-up belong to a dead process."""
+        async with self.store.transaction() as tx:
+            await tx.session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.status == outbox.PENDING, OutboxEvent.lease_owner.is_not(None))
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+
+    async def deliver_due(self) -> int:
+        """One round: lease a batch of due events, send them in parallel, record the outcomes."""
+        async with self.store.transaction() as tx:
+            now = tx.now()
+            await outbox.release_expired_leases(tx)
+            events = list(
+                await tx.session.scalars(
+                    select(OutboxEvent)
+                    .where(
+                        OutboxEvent.status == outbox.PENDING,
+                        OutboxEvent.next_attempt_at <= now,
+                        or_(OutboxEvent.lease_owner.is_(None), OutboxEvent.lease_expires_at < now),
+                    )
+                    .order_by(OutboxEvent.next_attempt_at, OutboxEvent.id)
+                    .limit(self.options.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if not events:
+                return 0
+            until = now + timedelta(seconds=self.options.lease_seconds)
+            for event in events:
+                event.lease_owner, event.lease_expires_at = self.owner, until
+            deliveries = await self._render_all(tx, events)
+        gate = asyncio.Semaphore(self.options.parallel)
+
+        async def send(delivery: Delivery) -> tuple[int | None, bytes, str, int]:
+            async with gate:
+                return await self._post(delivery)
+
+        results = await asyncio.gather(*(send(d) for d in deliveries.values() if d is not None))
+        outcomes = dict(zip([eid for eid, d in deliveries.items() if d is not None], results, strict=True))
+        async with self.store.transaction() as tx:
+            for event in events:
+                await self._record(tx, event, deliveries.get(event.id), outcomes.get(event.id))
+        return len(events)
+
+    async def _render_all(self, tx: Tx, events: list[OutboxEvent]) -> dict[int, Delivery | None]:
+        rendered: dict[int, Delivery | None] = {}
+        tenants: dict[int, tuple[Tenant | None, CallbackSettings | None]] = {}
+        for event in events:
+            if event.tenant_id not in tenants:
+                tenant = await tx.session.get(Tenant, event.tenant_id)
+                settings = await settings_service.get_settings(tx, tenant) if tenant else None
+                tenants[event.tenant_id] = (tenant, settings)
+            tenant, settings = tenants[event.tenant_id]
+            renderer = self.renderers.get(settings.dialect) if settings else None
+            try:
+                rendered[event.id] = (
+                    await renderer.render(tx, tenant, settings, event) if renderer and tenant and settings else None
+                )
+            except Exception as exc:  # a broken event must not block the others
+                log.exception("rendering callback event %s failed", event.id)
+                event.last_error = f"render failed: {exc}"[:500]
+                rendered[event.id] = None
+        return rendered
+
+    async def _post(self, delivery: Delivery) -> tuple[int | None, bytes, str, int]:
+        started = time.perf_counter()
+        try:
+            response = await self.http.post(
+                delivery.url, content=delivery.body, headers=delivery.headers, timeout=self.options.timeout_seconds
+            )
+            body = response.content[:4096]
+            return response.status_code, body, "", int((time.perf_counter() - started) * 1000)
+        except httpx.HTTPError as exc:
+            return None, b"", f"{type(exc).__name__}: {exc}"[:500], int((time.perf_counter() - started) * 1000)
+
+    async def _record(
+        self,
+        tx: Tx,
+        event: OutboxEvent,
+        delivery: Delivery | None,
+        outcome: tuple[int | None, bytes, str, int] | None,
+    ) -> None:
+        now = tx.now()
+        row = await tx.session.get(OutboxEvent, event.id, with_for_update=True, populate_existing=True)
+        if row is None or row.lease_owner != self.owner:
+            return  # redelivered or released meanwhile
+        row.lease_owner, row.lease_expires_at = None, None
+        if delivery is None or outcome is None:
+            row.status = outbox.SKIPPED
+            row.last_error = row.last_error or "no callback URL configured for this event"
+            return
+        status_code, body, error, latency = outcome
+        ok = status_code is not None and delivery.accepted(status_code, body)
+        row.attempts += 1
+        tx.session.add(
+            DeliveryAttempt(
+                event_id=row.id,
+                attempt=row.attempts,
+                url=delivery.url[:1000],
+                status_code=status_code,
+                ok=ok,
+                latency_ms=latency,
+                response_excerpt=body[: self.options.excerpt_chars].decode("utf-8", "replace"),
+                error=error,
+                created_at=now,
+            )
+        )
+        if ok:
+            row.status, row.delivered_at, row.last_error = outbox.DELIVERED, now, ""
+            self.delivered += 1
+            return
+        row.last_error = error or f"receiver answered HTTP {status_code}"
+        next_at = now + outbox.retry_delay(row.attempts)
+        if row.attempts >= outbox.MAX_ATTEMPTS or next_at - row.created_at > outbox.GIVE_UP_AFTER:
+            row.status = outbox.FAILED
+        else:
+            row.next_attempt_at = next_at
