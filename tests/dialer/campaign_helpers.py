@@ -45,8 +45,9 @@ async def make_campaign(
             tenant = await tenant_service.get_tenant_by_name(tx, tenant_name)
         except Exception:
             tenant = await tenant_service.create_tenant(tx, tenant_name, seats=seats)
+        existing = len(await line_service.list_lines(tx, tenant))
         lines = [
-            await line_service.add_line(tx, tenant, f"05718888{len(tenant_name)}{i:03d}{robot_count}", concurrency=c)
+            await line_service.add_line(tx, tenant, f"0571{88880000 + existing + i}", concurrency=c)
             for i, c in enumerate(line_concurrency)
         ]
         script = await script_service.add_script(tx, tenant, SCRIPT.read_text(encoding="utf-8"))
