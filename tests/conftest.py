@@ -21,7 +21,8 @@ from callbot.kit.secrets import SecretBox
 from callbot.migrations import upgrade
 
 PG_ADMIN_URL = os.environ.get("CALLBOT_TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-PG_TEST_DB = os.environ.get("CALLBOT_TEST_PG_DB", "callbot_test")
+# One database per test run, so runs side by side do not drop each other's.
+PG_TEST_DB = os.environ.get("CALLBOT_TEST_PG_DB", f"callbot_test_{os.getpid()}")
 # 2026-11-20 10:00 in Shanghai: inside default calling hours.
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
@@ -60,12 +61,24 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+async def _pg_drop() -> None:
+    import asyncpg  # type: ignore[import-untyped]
+
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://"), timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def pg_url() -> str | None:
+def pg_url() -> Iterator[str | None]:
     url = asyncio.run(_pg_prepare())
     if url is None and os.environ.get("CI"):
         pytest.fail("PostgreSQL is required in CI but did not answer on 127.0.0.1:5432")
-    return url
+    yield url
+    if url is not None:
+        asyncio.run(_pg_drop())
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ async def test_records_filter_and_page(client: httpx.AsyncClient, store: Store) 
         await tx.session.execute(insert(CallRecord), rows)
         await tx.session.execute(
             insert(CallRecord),
-            [{**rows[0], "tenant_id": other.tenant.id, "task_id": theirs["id"], "sn": "f" * 32}],
+            [{**rows[0], "tenant_id": other.tenant.id, "task_id": theirs["id"], "sn": "f" * 32, "attempt": 2}],
         )
     h = account.headers
     everything = (await client.get("/api/v1/records", headers=h)).json()
