@@ -7,6 +7,7 @@ import asyncio
 
 import httpx
 
+from callbot.api.dialects.digelao.delivery import DigelaoRenderer
 from callbot.callback.delivery import Deliverer, DelivererOptions, Renderer
 from callbot.callback.native import NativeRenderer
 from callbot.config import Settings
@@ -45,7 +46,7 @@ def build_gateways(settings: Settings, clock: Clock) -> GatewayRegistry:
 
 
 def build_renderers() -> dict[str, Renderer]:
-    renderers: dict[str, Renderer] = {"native": NativeRenderer()}
+    renderers: dict[str, Renderer] = {"native": NativeRenderer(), "digelao": DigelaoRenderer()}
     return renderers
 
 
