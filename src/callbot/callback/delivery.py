@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy import or_, select, update
@@ -119,15 +119,21 @@ class Deliverer:
             deliveries = await self._render_all(tx, events)
         gate = asyncio.Semaphore(self.options.parallel)
 
-        async def send(delivery: Delivery) -> tuple[int | None, bytes, str, int]:
+        async def send(event: OutboxEvent, delivery: Delivery | None) -> tuple[OutboxEvent, Delivery | None, Any]:
+            if delivery is None:
+                return event, None, None
             async with gate:
-                return await self._post(delivery)
+                return event, delivery, await self._post(delivery)
 
-        results = await asyncio.gather(*(send(d) for d in deliveries.values() if d is not None))
-        outcomes = dict(zip([eid for eid, d in deliveries.items() if d is not None], results, strict=True))
-        async with self.store.transaction() as tx:
-            for event in events:
-                await self._record(tx, event, deliveries.get(event.id), outcomes.get(event.id))
+        # Outcomes are written as soon as they come in (grouped when many arrive together), so a
+        # receiver's acknowledgement is on record within moments: a crash repeats as few as possible.
+        waiting = {asyncio.create_task(send(e, deliveries.get(e.id)), name=f"callback:{e.id}") for e in events}
+        while waiting:
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            async with self.store.transaction() as tx:
+                for finished in done:
+                    event, delivery, outcome = finished.result()
+                    await self._record(tx, event, delivery, outcome)
         return len(events)
 
     async def _render_all(self, tx: Tx, events: list[OutboxEvent]) -> dict[int, Delivery | None]:

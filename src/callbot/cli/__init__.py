@@ -22,6 +22,7 @@ _COMMANDS: dict[str, str] = {
     "chat": "chat:chat",
     "nlu": "nlu:nlu",
     "bench": "bench:bench",
+    "callback": "callback:callback",
 }
 
 
