@@ -117,23 +117,38 @@ class Deliverer:
             for event in events:
                 event.lease_owner, event.lease_expires_at = self.owner, until
             deliveries = await self._render_all(tx, events)
+        # A send holds its slot until its outcome is on record, so at most `parallel` acknowledgements
+        # can be in flight unrecorded: a crash repeats no more deliveries than that. Outcomes that arrive
+        # together are written in one transaction.
         gate = asyncio.Semaphore(self.options.parallel)
+        arrived: asyncio.Queue[tuple[OutboxEvent, Delivery | None, Any, asyncio.Future[None]]] = asyncio.Queue()
 
-        async def send(event: OutboxEvent, delivery: Delivery | None) -> tuple[OutboxEvent, Delivery | None, Any]:
-            if delivery is None:
-                return event, None, None
+        async def send(event: OutboxEvent, delivery: Delivery | None) -> None:
             async with gate:
-                return event, delivery, await self._post(delivery)
+                outcome = await self._post(delivery) if delivery is not None else None
+                recorded = asyncio.get_running_loop().create_future()
+                await arrived.put((event, delivery, outcome, recorded))
+                await recorded
 
-        # Outcomes are written as soon as they come in (grouped when many arrive together), so a
-        # receiver's acknowledgement is on record within moments: a crash repeats as few as possible.
-        waiting = {asyncio.create_task(send(e, deliveries.get(e.id)), name=f"callback:{e.id}") for e in events}
-        while waiting:
-            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            async with self.store.transaction() as tx:
-                for finished in done:
-                    event, delivery, outcome = finished.result()
-                    await self._record(tx, event, delivery, outcome)
+        async def record_all() -> None:
+            remaining = len(events)
+            while remaining:
+                group = [await arrived.get()]
+                while not arrived.empty():
+                    group.append(arrived.get_nowait())
+                try:
+                    async with self.store.transaction() as tx:
+                        for event, delivery, outcome, _ in group:
+                            await self._record(tx, event, delivery, outcome)
+                finally:
+                    for *_, recorded in group:
+                        recorded.set_result(None)
+                remaining -= len(group)
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(record_all(), name="callbacks:record")
+            for event in events:
+                group.create_task(send(event, deliveries.get(event.id)), name=f"callback:{event.id}")
         return len(events)
 
     async def _render_all(self, tx: Tx, events: list[OutboxEvent]) -> dict[int, Delivery | None]:
