@@ -8,6 +8,7 @@ import asyncio
 import httpx
 
 from callbot.api.dialects.digelao.delivery import DigelaoRenderer
+from callbot.api.dialects.yiwise.delivery import YiwiseRenderer
 from callbot.callback.delivery import Deliverer, DelivererOptions, Renderer
 from callbot.callback.native import NativeRenderer
 from callbot.config import Settings
@@ -46,7 +47,11 @@ def build_gateways(settings: Settings, clock: Clock) -> GatewayRegistry:
 
 
 def build_renderers() -> dict[str, Renderer]:
-    renderers: dict[str, Renderer] = {"native": NativeRenderer(), "digelao": DigelaoRenderer()}
+    renderers: dict[str, Renderer] = {
+        "native": NativeRenderer(),
+        "yiwise": YiwiseRenderer(),
+        "digelao": DigelaoRenderer(),
+    }
     return renderers
 
 

@@ -1,0 +1,55 @@
+"""Yiwise callbacks through the deliverer: both events go to the tenant's one callback URL (§9), as
+`ROBOT_CALL_RECORD` after every dial attempt and `ROBOT_CALL_JOB` when a task completes; a receiver
+accepts by answering `success`. Import events have no Yiwise shape and are skipped."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from callbot.api.dialects.yiwise import callbacks
+from callbot.api.dialects.yiwise.options import YiwiseOptions
+from callbot.callback import outbox
+from callbot.callback.delivery import Delivery
+from callbot.kit.db import Tx
+from callbot.models import CallbackSettings, Credential, Customer, OutboxEvent, Tenant
+from callbot.models.enums import CredentialKind
+from callbot.record import service as record_service
+from callbot.task import service as task_service
+
+
+class YiwiseRenderer:
+    def __init__(self, options: YiwiseOptions | None = None) -> None:
+        self.options = options or YiwiseOptions()
+
+    async def render(self, tx: Tx, tenant: Tenant, settings: CallbackSettings, event: OutboxEvent) -> Delivery | None:
+        url = settings.url or settings.task_url
+        if not url or not settings.enabled:
+            return None
+        task = await task_service.get_task(tx, tenant, int(event.subject["task_id"]))
+        if event.kind == outbox.CALL_FINISHED:
+            record = await record_service.get_record(tx, tenant, int(event.subject["record_id"]))
+            customer = await tx.session.get(Customer, record.customer_id)
+            payload = callbacks.call_record_payload(record, task, tenant, self.options, customer=customer)
+        elif event.kind == outbox.TASK_COMPLETED:
+            payload = callbacks.task_completed_payload(task, tenant)
+        else:
+            return None
+        body = callbacks.encode(payload)
+        headers = {"Content-Type": callbacks.CONTENT_TYPE, "X-Callbot-Event-Id": event.event_id}
+        secret = await _app_secret(tx, tenant)
+        if secret:
+            headers[callbacks.SIGNATURE_HEADER] = callbacks.signature(secret, body)
+        return Delivery(url, body, headers, callbacks.is_success)
+
+
+async def _app_secret(tx: Tx, tenant: Tenant) -> str:
+    """The tenant's Yiwise appSecret signs its callbacks (the first enabled Yiwise credential)."""
+    credential = await tx.session.scalar(
+        select(Credential)
+        .where(Credential.tenant_id == tenant.id, Credential.kind == CredentialKind.YIWISE, Credential.enabled)
+        .order_by(Credential.id)
+        .limit(1)
+    )
+    if credential is None or credential.secret_encrypted is None:
+        return ""
+    return tx.secrets.decrypt(credential.secret_encrypted)
