@@ -6,7 +6,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from factories import Account, api_task, make_account
 from openpyxl import Workbook
 
 from callbot.cli.customer import import_file
@@ -14,6 +13,8 @@ from callbot.customer.reader import CustomerFile, detect_encoding
 from callbot.kit.db import Store
 from callbot.models.enums import TaskStatus
 from callbot.task import service as task_service
+
+from factories import Account, api_task, make_account
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ PHONE_HEADERS = frozenset(
     {"phone", "phone_number", "phonenumber", "mobile", "tel", "电话", "手机", "手机号", "手机号码", "电话号码", "号码"}
 )
 NAME_HEADERS = frozenset({"name", "customer_name", "姓名", "客户姓名", "名字", "客户名称"})
+_READ_SIZE = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +52,14 @@ class CustomerFile:
         """How far into the file reading has got (CSV), for progress bars."""
         return self._raw.count if self._raw is not None else 0
 
-    def rows(self) -> Iterator[list[Any]]:
-        """Raw rows, header first."""
+    def rows(self) -> Iterator[list[str]]:
+        """Raw rows as text, header first."""
         if self.kind == "xlsx":
             yield from _xlsx_rows(self.path)
             return
         with self.path.open("rb") as binary:
             self._raw = _CountingReader(binary)
-            text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")  # type: ignore[arg-type]
+            text = io.TextIOWrapper(io.BufferedReader(self._raw, _READ_SIZE), encoding=self.encoding, newline="")
             yield from csv.reader(text)
 
     def __iter__(self) -> Iterator[SourceRow]:
@@ -83,8 +84,9 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
-def map_rows(header: list[Any], rows: Iterator[list[Any]], *, source: str = "file") -> Iterator[SourceRow]:
-    columns = [str(h or "").strip() for h in header]
+def map_rows(header: list[str], rows: Iterable[list[str]], *, source: str = "file") -> Iterator[SourceRow]:
+    """SourceRow values from rows of text under `header`; blank rows are skipped but keep their number."""
+    columns = [h.strip() for h in header]
     lowered = [c.lower() for c in columns]
     phone_at = next((i for i, c in enumerate(lowered) if c in PHONE_HEADERS), None)
     if phone_at is None:
@@ -96,25 +98,26 @@ def map_rows(header: list[Any], rows: Iterator[list[Any]], *, source: str = "fil
     extra = [(i, c) for i, c in enumerate(columns) if i not in (phone_at, name_at) and c]
     width = len(columns)
     for number, values in enumerate(rows, start=1):
-        if not values or all(v in (None, "") for v in values):
+        if not any(values):
             continue
         if len(values) < width:
-            values = list(values) + [""] * (width - len(values))
-        properties = {c: _text(values[i]) for i, c in extra if values[i] not in (None, "")}
+            values = values + [""] * (width - len(values))
+        properties = {c: v.strip() for i, c in extra if (v := values[i])}
         yield SourceRow(
             number,
-            _text(values[name_at]) if name_at is not None else "",
-            _text(values[phone_at]),
+            values[name_at].strip() if name_at is not None else "",
+            values[phone_at].strip(),
             properties,
         )
 
 
 def _text(value: Any) -> str:
+    """A spreadsheet cell as the text a CSV would hold (map_rows strips it)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # spreadsheet numbers: 13900001234.0
-    return str(value).strip()
+    return str(value)
 
 
 def detect_encoding(path: Path) -> str:
@@ -134,7 +137,7 @@ def detect_encoding(path: Path) -> str:
     return "utf-8"
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
+def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
     try:
@@ -144,7 +147,7 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
     try:
         sheet = workbook.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
-            yield list(row)
+            yield [_text(v) for v in row]
     finally:
         workbook.close()
 
