@@ -2,7 +2,8 @@
 
 An import validates every row (number, duplicate in the task, DNC, script variables), writes the accepted
 ones and records each rejected row with its row number and reason. Accepted rows are never lost because
-others were refused; a long import commits batch by batch, so a crash keeps every finished batch.
+others were refused; a long import commits batch by batch, so a crash keeps every finished batch. An
+import that finishes writes an `import.finished` outbox event when the tenant has a task callback URL.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
+from callbot.callback import outbox
 from callbot.customer.phone import InvalidPhone, PhoneInfo, normalise_phone
 from callbot.customer.reader import SourceRow
 from callbot.dialogue.script import Script as ScriptDocument
 from callbot.errors import InvalidState, NotFound
 from callbot.kit.db import Base, Tx
 from callbot.kit.paging import Page, PageRequest, paginate
-from callbot.models import Customer, CustomerImport, DncEntry, ImportRejection, Task, Tenant
+from callbot.models import CallbackSettings, Customer, CustomerImport, DncEntry, ImportRejection, Task, Tenant
 from callbot.models.enums import CustomerStatus, ImportStatus, TaskStatus
 from callbot.script import service as script_service
 from callbot.task import service as task_service
@@ -199,7 +201,21 @@ class CustomerImporter:
             if task is not None and task.status is TaskStatus.COMPLETED:
                 # New customers reopen a completed task; the dialer picks it up again.
                 task_service.system_move(task, TaskStatus.RUNNABLE, now)
+        if await _wants_import_callback(tx, self.tenant_id):
+            await outbox.enqueue(
+                tx,
+                self.tenant_id,
+                outbox.IMPORT_FINISHED,
+                {"import_id": self.import_id, "task_id": self.task_id},
+                event_id=f"import-{self.import_id}",
+            )
         return self.report
+
+
+async def _wants_import_callback(tx: Tx, tenant_id: int) -> bool:
+    """Whether any of the tenant's callback settings (its own or a user's) has a task callback URL."""
+    has_task_url = exists().where(CallbackSettings.tenant_id == tenant_id, CallbackSettings.task_url != "")
+    return bool(await tx.session.scalar(select(has_task_url)))
 
 
 # SQLite's page cache while a batch is written, in KiB: room for every page the batch dirties (random

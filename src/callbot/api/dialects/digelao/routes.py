@@ -38,7 +38,6 @@ from callbot.api.dialects.digelao.envelope import (
     ok,
 )
 from callbot.api.dialects.digelao.mapping import DigelaoOptions
-from callbot.callback import outbox
 from callbot.callback import service as callback_service
 from callbot.callback.service import CallbackChanges
 from callbot.credential import service as credential_service
@@ -452,16 +451,10 @@ async def add_json_of_async(tx: Tx, caller: Caller, params: Params, options: Dig
         )
         for i, row in enumerate(rows, start=1)
     ]
-    report = await customer_service.import_rows(tx, tenant, task.id, source_rows, source="digelao addJsonOfAsync")
+    # The import push (§5.1) is the import.finished event the import writes when it finishes.
+    await customer_service.import_rows(tx, tenant, task.id, source_rows, source="digelao addJsonOfAsync")
     if auto_start:
         task = await task_service.apply_action(tx, tenant, task.id, TaskAction.START)
-    await outbox.enqueue(
-        tx,
-        tenant.id,
-        outbox.IMPORT_FINISHED,
-        {"import_id": report.import_id, "task_id": task.id, "dialect": "digelao"},
-        event_id=f"digelao-import-{report.import_id}",
-    )
     return ok({"dial_task_main_id": task.id, "dial_task_main_sn": m.task_sn(task)}, msg="导入中")
 
 
