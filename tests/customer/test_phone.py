@@ -48,3 +48,16 @@ def test_bad_numbers_are_refused_with_the_number_named(raw: str) -> None:
     with pytest.raises(InvalidPhone) as caught:
         normalise_phone(raw)
     assert raw in str(caught.value) or "missing" in str(caught.value)
+
+
+def test_numbers_of_one_prefix_share_carrier_and_region_but_keep_their_own_digits() -> None:
+    first, second = normalise_phone("13912345678"), normalise_phone("+86 139-1234-0001")
+    assert (first.number, second.number) == ("13912345678", "13912340001")
+    assert (first.carrier, first.region) == (second.carrier, second.region) == ("中国移动", first.region)
+    assert first.region
+
+
+@pytest.mark.parametrize("raw", ["16112345678", "17412345678", "14912345678"])
+def test_a_mobile_in_an_unassigned_block_is_refused(raw: str) -> None:
+    with pytest.raises(InvalidPhone, match="unassigned prefix"):
+        normalise_phone(raw)

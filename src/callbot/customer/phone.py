@@ -38,6 +38,22 @@ def normalise_phone(raw: object) -> PhoneInfo:
     text = str(raw).strip()
     if not text:
         raise InvalidPhone("the phone number is missing")
+    digits = text if _MOBILE.match(text) else _national_digits(text)  # most rows hold a plain mobile
+    if _MOBILE.match(digits):
+        prefix = _mobile_prefix(digits[:7])
+        if prefix is None:
+            raise InvalidPhone(f"{text!r} is not a valid mobile number (unassigned prefix {digits[:3]})")
+        return PhoneInfo(digits, prefix[0], prefix[1], True)
+    if _LANDLINE.match(digits):
+        info = _landline(digits)
+        if info is None:
+            raise InvalidPhone(f"{text!r} is not a valid landline number (area code + 7 or 8 digits)")
+        return info
+    raise InvalidPhone(f"{text!r} is not a mainland China mobile or landline number with area code")
+
+
+def _national_digits(text: str) -> str:
+    """The digits as dialled inside China: separators, a float's ".0" and the +86/0086/86 prefix removed."""
     if text.endswith(".0"):
         text = text[:-2]  # spreadsheets turn numbers into floats: 13900001234.0
     digits = _STRIP.sub("", text)
@@ -46,21 +62,28 @@ def normalise_phone(raw: object) -> PhoneInfo:
             digits = digits[len(prefix) :]
             if not digits.startswith("1"):
                 digits = "0" + digits  # +86 571 8888 0001 -> 057188880001
-            break
-    else:
-        if len(digits) == 13 and digits.startswith("86") and _MOBILE.match(digits[2:]):
-            digits = digits[2:]
-    if _MOBILE.match(digits):
-        valid, carrier = _mobile_block(digits[:5])
-        if not valid:
-            raise InvalidPhone(f"{text!r} is not a valid mobile number (unassigned prefix {digits[:3]})")
-        return PhoneInfo(digits, carrier, _mobile_region(digits[:7]), True)
-    if _LANDLINE.match(digits):
-        info = _landline(digits)
-        if info is None:
-            raise InvalidPhone(f"{text!r} is not a valid landline number (area code + 7 or 8 digits)")
-        return info
-    raise InvalidPhone(f"{text!r} is not a mainland China mobile or landline number with area code")
+            return digits
+    if len(digits) == 13 and digits.startswith("86") and _MOBILE.match(digits[2:]):
+        return digits[2:]
+    return digits
+
+
+@cache
+def _mobile_prefix(prefix7: str) -> tuple[str, str] | None:
+    """Carrier and 归属地 of a mobile's 7-digit prefix (H码), or None when its block is unassigned.
+
+    At most 700,000 prefixes exist; caching every one seen keeps a million-row import from asking the
+    library more than once per prefix. The few distinct answers are shared, so an entry costs little more
+    than its key."""
+    valid, carrier = _mobile_block(prefix7[:5])
+    if not valid:
+        return None
+    number = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix7 + "0000"))
+    answer = (carrier, str(pn_geocoder.description_for_valid_number(number, "zh")))
+    return _ANSWERS.setdefault(answer, answer)
+
+
+_ANSWERS: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 @cache
@@ -70,13 +93,6 @@ def _mobile_block(prefix5: str) -> tuple[bool, str]:
     if not phonenumbers.is_valid_number(number):
         return False, ""
     return True, pn_carrier.name_for_valid_number(number, "zh")
-
-
-@lru_cache(maxsize=200_000)
-def _mobile_region(prefix7: str) -> str:
-    """归属地 is assigned per 7-digit prefix (H码)."""
-    number = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix7 + "0000"))
-    return str(pn_geocoder.description_for_valid_number(number, "zh"))
 
 
 @lru_cache(maxsize=20_000)
