@@ -22,6 +22,7 @@ from callbot.dialer.schedule import Schedule
 from callbot.dialogue.engine import DialogueEngine
 from callbot.dialogue.nlu import IntentRecognizer, build_recognizer
 from callbot.dialogue.script import Script as ScriptDocument
+from callbot.errors import CallbotError
 from callbot.kit.db import Store, Tx
 from callbot.models import Line, Task, Tenant
 from callbot.models.enums import CallResult, TaskStatus
@@ -117,7 +118,7 @@ class Dialer:
         """One round. Returns how many calls it launched."""
         async with self.store.transaction() as tx:
             await campaign.start_due_auto_tasks(tx)
-        to_launch: list[tuple[Lease, Task, Line]] = []
+        to_launch: list[tuple[Lease, Task, Line, _Runtime | None]] = []
         async with self._lock, self.store.transaction() as tx:
             now = tx.now()
             tasks = await campaign.active_tasks(tx)
@@ -130,10 +131,13 @@ class Dialer:
             for task in tasks:
                 tenant = tenants[task.tenant_id]
                 leases = await self._schedule_task(tx, tenant, task, flight, now)
+                if not leases:
+                    continue
+                runtime = await self._runtime(tx, tenant, task)
                 lines = {line.id: line for line in task.lines}
-                to_launch.extend((lease, task, lines[lease.line_id]) for lease in leases)
-        for lease, task, line in to_launch:
-            self._launch(lease, task, line)
+                to_launch.extend((lease, task, lines[lease.line_id], runtime) for lease in leases)
+        for lease, task, line, runtime in to_launch:
+            self._launch(lease, task, line, runtime)
         return len(to_launch)
 
     async def _schedule_task(self, tx: Tx, tenant: Tenant, task: Task, flight: InFlight, now: datetime) -> list[Lease]:
@@ -179,17 +183,17 @@ class Dialer:
 
     # --- calls -----------------------------------------------------------------------------------------
 
-    def _launch(self, lease: Lease, task: Task, line: Line) -> None:
-        call = asyncio.create_task(self._call(lease, task, line), name=f"call:{task.id}:{lease.customer_id}")
+    def _launch(self, lease: Lease, task: Task, line: Line, runtime: _Runtime | None) -> None:
+        call = asyncio.create_task(self._call(lease, task, line, runtime), name=f"call:{task.id}:{lease.customer_id}")
         self._calls.add(call)
         call.add_done_callback(self._calls.discard)
         self.stats.launched += 1
         self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._calls))
 
-    async def _call(self, lease: Lease, task: Task, line: Line) -> None:
-        runtime: _Runtime | None = None
+    async def _call(self, lease: Lease, task: Task, line: Line, runtime: _Runtime | None) -> None:
         try:
-            runtime = await self._runtime(task)
+            if runtime is None:
+                raise LookupError(f"script {task.script_id} has no approved version to run")
             variables = {"name": lease.name, "phone": lease.phone, **lease.properties}
             request = DialRequest(
                 call_id=f"{task.id}-{lease.customer_id}-{lease.attempt}",
@@ -221,10 +225,14 @@ class Dialer:
         )
         self.stats.finished += 1
 
-    async def _runtime(self, task: Task) -> _Runtime:
-        async with self.store.transaction() as tx:
-            script = await script_service.get_script(tx, await _tenant(tx, task.tenant_id), task.script_id)
+    async def _runtime(self, tx: Tx, tenant: Tenant, task: Task) -> _Runtime | None:
+        """The script version new calls of `task` run, with its engine (built once per version)."""
+        try:
+            script = await script_service.get_script(tx, tenant, task.script_id)
             version, document = await script_service.approved_document(tx, script)
+        except CallbotError:
+            log.exception("task %s cannot run its script", task.id)
+            return None
         key = (script.id, version)
         runtime = self._runtimes.get(key)
         if runtime is None:
@@ -288,10 +296,3 @@ async def _pause(stop: asyncio.Event, seconds: float) -> None:
     """Sleep `seconds` of real time, or less if `stop` is set meanwhile."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-async def _tenant(tx: Tx, tenant_id: int) -> Tenant:
-    tenant = await tx.session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise LookupError(f"tenant {tenant_id} vanished")
-    return tenant
