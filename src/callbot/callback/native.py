@@ -63,8 +63,8 @@ async def event_data(tx: Tx, tenant: Tenant, event: OutboxEvent) -> dict[str, An
             "transcript": record.transcript,
         }
     if event.kind == outbox.TASK_COMPLETED:
-        task = await task_service.get_task(tx, tenant, int(subject["task_id"]))
-        stats = await stats_service.get_task_stats(tx, tenant, task.id)
+        task = await task_service.get_task(tx, tenant, int(subject["task_id"]), include_deleted=True)
+        stats = await stats_service.get_task_stats(tx, tenant, task.id, include_deleted=True)
         return {
             "task_id": task.id,
             "name": task.name,

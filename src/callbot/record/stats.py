@@ -207,8 +207,8 @@ def _view(task: Task, row: TaskStats | None, daily: list[TaskStatsDaily]) -> Tas
     )
 
 
-async def get_task_stats(tx: Tx, tenant: Tenant, task_id: int) -> TaskStatsView:
-    task = await task_service.get_task(tx, tenant, task_id)
+async def get_task_stats(tx: Tx, tenant: Tenant, task_id: int, *, include_deleted: bool = False) -> TaskStatsView:
+    task = await task_service.get_task(tx, tenant, task_id, include_deleted=include_deleted)
     row = await tx.session.get(TaskStats, task.id)
     daily = list(
         await tx.session.scalars(

@@ -61,8 +61,14 @@ async def create_task(tx: Tx, tenant: Tenant, data: TaskCreate, *, owner_user_id
     return task
 
 
-async def get_task(tx: Tx, tenant: Tenant, task_id: int, *, for_update: bool = False) -> Task:
-    query = select(Task).where(Task.id == task_id, Task.tenant_id == tenant.id, Task.deleted.is_(False))
+async def get_task(
+    tx: Tx, tenant: Tenant, task_id: int, *, for_update: bool = False, include_deleted: bool = False
+) -> Task:
+    """A task of the tenant. Deleted tasks are hidden unless `include_deleted` (callbacks about what
+    happened before the deletion still go out)."""
+    query = select(Task).where(Task.id == task_id, Task.tenant_id == tenant.id)
+    if not include_deleted:
+        query = query.where(Task.deleted.is_(False))
     if for_update:
         query = query.with_for_update()
     task = await tx.session.scalar(query)

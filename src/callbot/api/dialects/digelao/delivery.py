@@ -28,7 +28,7 @@ class DigelaoRenderer:
         self.options = options or DigelaoOptions()
 
     async def render(self, tx: Tx, tenant: Tenant, settings: CallbackSettings, event: OutboxEvent) -> Delivery | None:
-        task = await task_service.get_task(tx, tenant, int(event.subject["task_id"]))
+        task = await task_service.get_task(tx, tenant, int(event.subject["task_id"]), include_deleted=True)
         own = await _owner_settings(tx, tenant, task.owner_user_id)
         if event.kind == outbox.IMPORT_FINISHED:
             url = (own.task_url if own and own.task_url else "") or settings.task_url

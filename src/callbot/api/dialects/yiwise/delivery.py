@@ -25,7 +25,7 @@ class YiwiseRenderer:
         url = settings.url or settings.task_url
         if not url or not settings.enabled:
             return None
-        task = await task_service.get_task(tx, tenant, int(event.subject["task_id"]))
+        task = await task_service.get_task(tx, tenant, int(event.subject["task_id"]), include_deleted=True)
         if event.kind == outbox.CALL_FINISHED:
             record = await record_service.get_record(tx, tenant, int(event.subject["record_id"]))
             customer = await tx.session.get(Customer, record.customer_id)
