@@ -16,8 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from callbot.callback import outbox
 from callbot.callback import service as callback_service
 from callbot.callback.delivery import Deliverer
@@ -66,15 +64,18 @@ async def run(events: int) -> tuple[int, float]:
                 importer = await CustomerImporter.begin(tx, tenant, task.id, source="bench")
                 for i in range(events):
                     await outbox.enqueue(
-                        tx, tenant.id, outbox.IMPORT_FINISHED, {"import_id": importer.import_id, "task_id": task.id},
+                        tx,
+                        tenant.id,
+                        outbox.IMPORT_FINISHED,
+                        {"import_id": importer.import_id, "task_id": task.id},
                         event_id=f"bench-{i}",
                     )
-            async with httpx.AsyncClient(limits=httpx.Limits(max_connections=64, max_keepalive_connections=64)) as http:
-                deliverer = Deliverer(store, build_renderers(), http)
-                started = time.perf_counter()
-                while await deliverer.deliver_due():
-                    pass
-                elapsed = time.perf_counter() - started
+            deliverer = Deliverer(store, build_renderers())
+            started = time.perf_counter()
+            while await deliverer.deliver_due():
+                pass
+            elapsed = time.perf_counter() - started
+            await deliverer.http.close()
             async with store.transaction() as tx:
                 delivered = await outbox.pending_count(tx)
                 assert delivered == 0, f"{delivered} events left pending"

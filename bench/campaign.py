@@ -65,16 +65,19 @@ async def provision(data_dir: Path, customers: int, seats: int, properties: dict
             tx, tenant, tenant_service.TenantChanges(calling_hours=(dtime(0, 0), dtime(23, 59, 59)))
         )
         per_line = max(1, seats // 4)
-        lines = [
-            await line_service.add_line(tx, tenant, f"0571{88880000 + i}", concurrency=per_line) for i in range(4)
-        ]
+        lines = [await line_service.add_line(tx, tenant, f"0571{88880000 + i}", concurrency=per_line) for i in range(4)]
         script = await script_service.add_script(tx, tenant, SCRIPT.read_text(encoding="utf-8"))
         task = await task_service.create_task(
             tx,
             tenant,
             TaskCreate(
-                name="压测任务", mode=TaskMode.MANUAL, script_id=script.script.id, line_ids=[x.id for x in lines],
-                robot_count=seats, daily_start=dtime(0, 0), daily_end=dtime(23, 59, 59),
+                name="压测任务",
+                mode=TaskMode.MANUAL,
+                script_id=script.script.id,
+                line_ids=[x.id for x in lines],
+                robot_count=seats,
+                daily_start=dtime(0, 0),
+                daily_end=dtime(23, 59, 59),
             ),
         )
         importer = await CustomerImporter.begin(tx, tenant, task.id, source="bench")
@@ -135,7 +138,7 @@ async def throughput(customers: int, seats: int) -> dict[str, Any]:
 async def concurrent(calls: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         # Every call answered and talking slowly: they stay open together.
-        store, _ = await provision(Path(folder), calls, calls, {"sim_result": "ANSWERED"})
+        store, _ = await provision(Path(folder), calls, calls, {"sim_result": "ANSWERED", "sim_persona": "talkative"})
         baseline = rss_mb()
         gateway = SimGateway(clock=store.clock, speed=0.5, seed=1)
         dialer = Dialer(store, GatewayRegistry(gateway), DialerOptions(lease_seconds=3600))
@@ -162,8 +165,18 @@ async def concurrent(calls: int) -> dict[str, Any]:
 
 
 def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--phase", name, "--customers", str(args.customers), "--seats",
-               str(args.seats), "--concurrent", str(args.concurrent)]
+    command = [
+        sys.executable,
+        __file__,
+        "--phase",
+        name,
+        "--customers",
+        str(args.customers),
+        "--seats",
+        str(args.seats),
+        "--concurrent",
+        str(args.concurrent),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
 from callbot.api.dialects.digelao.delivery import DigelaoRenderer
 from callbot.api.dialects.yiwise.delivery import YiwiseRenderer
 from callbot.callback.delivery import Deliverer, DelivererOptions, Renderer
@@ -61,7 +59,7 @@ async def run_workers(
     """The background parts of callbot: the dialer and the callback deliverer, until `stop` is set."""
     single_process = store.dialect == "sqlite"
     gateways = build_gateways(settings, store.clock)
-    async with httpx.AsyncClient() as http, asyncio.TaskGroup() as group:
+    async with asyncio.TaskGroup() as group:
         if dialer:
             options = DialerOptions(
                 lease_seconds=settings.lease_seconds,
@@ -71,7 +69,7 @@ async def run_workers(
             group.create_task(Dialer(store, gateways, options).run(stop), name="dialer")
         if deliverer:
             delivery = Deliverer(
-                store, build_renderers(), http, DelivererOptions(timeout_seconds=settings.callback_timeout_seconds)
+                store, build_renderers(), options=DelivererOptions(timeout_seconds=settings.callback_timeout_seconds)
             )
             group.create_task(delivery.run(stop, release_all_leases=single_process), name="callbacks")
     await gateways.close()

@@ -88,6 +88,9 @@ async def event_data(tx: Tx, tenant: Tenant, event: OutboxEvent) -> dict[str, An
 
 
 class NativeRenderer:
+    def __init__(self) -> None:
+        self._secrets: dict[str, str] = {}  # encrypted -> plain: decrypting once per secret, not per event
+
     async def render(self, tx: Tx, tenant: Tenant, settings: CallbackSettings, event: OutboxEvent) -> Delivery | None:
         url = settings.url if event.kind == outbox.CALL_FINISHED else (settings.task_url or settings.url)
         if not url or (event.kind == outbox.CALL_FINISHED and not settings.enabled):
@@ -109,6 +112,12 @@ class NativeRenderer:
             "X-Callbot-Event": event.kind,
             "X-Callbot-Event-Id": event.event_id,
             "X-Callbot-Timestamp": timestamp,
-            "X-Callbot-Signature": sign(signing_secret(tx, settings), timestamp, body),
+            "X-Callbot-Signature": sign(self._secret(tx, settings), timestamp, body),
         }
         return Delivery(url, body, headers, _accepted)
+
+    def _secret(self, tx: Tx, settings: CallbackSettings) -> str:
+        secret = self._secrets.get(settings.secret_encrypted)
+        if secret is None:
+            secret = self._secrets[settings.secret_encrypted] = signing_secret(tx, settings)
+        return secret
