@@ -125,3 +125,17 @@ async def test_the_sqlite_page_cache_is_given_back_after_a_batch(store: Store, a
         )
         after = (await conn.exec_driver_sql("PRAGMA cache_size")).scalar() if store.dialect == "sqlite" else None
     assert before == after
+
+
+async def test_a_file_import_leaves_the_cycle_collector_as_it_found_it(
+    tmp_path: Path, store: Store, account: Account
+) -> None:
+    import gc
+
+    path = tmp_path / "customers.csv"
+    path.write_text("name,phone,amount\n王先生,13900001234,1\n", encoding="utf-8")
+    task_id = await make_task(store, account)
+    threshold = gc.get_threshold()
+    report = await import_file(store, account.tenant.name, task_id, path, progress=False)
+    assert report.accepted == 1
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == (threshold, 0, True)
