@@ -147,9 +147,11 @@ async def run(rows: int, data_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--keep", type=Path, help="use this data dir and keep it (the CSV and callbot.db)")
+    parser.add_argument("--keep", type=Path, help="use this new data dir and keep it (the CSV and callbot.db)")
     args = parser.parse_args()
     if args.keep is not None:
+        if (args.keep / "callbot.db").exists():
+            parser.error(f"{args.keep} already holds a callbot.db: give an empty or new directory")
         args.keep.mkdir(parents=True, exist_ok=True)
         asyncio.run(run(args.rows, args.keep))
         return

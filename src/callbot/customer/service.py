@@ -225,7 +225,8 @@ SQLITE_BATCH_CACHE_KIB = 32 * 1024
 
 @asynccontextmanager
 async def _sqlite_batch_cache(conn: AsyncConnection) -> AsyncIterator[None]:
-    """A bigger page cache on SQLite for one batch, then the connection's own size again."""
+    """A bigger page cache on SQLite for one batch, then the connection's own size again. (A batch that fails
+    leaves the bigger size on its connection until the pool recycles it: harmless.)"""
     if conn.dialect.name != "sqlite":
         yield
         return
