@@ -187,3 +187,18 @@ async def test_accepted_batches_survive_a_failure_later_in_the_file(
     assert (report.accepted, report.counts) == (10, {"duplicate": 40})
     final = (await client.get(f"/api/v1/tasks/{task_id}", headers=account.headers)).json()
     assert final["customer_count"] == 50
+
+
+async def test_a_name_longer_than_the_store_keeps_is_rejected_not_truncated(
+    client: httpx.AsyncClient, account: Account
+) -> None:
+    task = await api_task(client, account)
+    body = {
+        "customers": [
+            {"name": "王" * 101, "phone": "13900001234", "properties": {"amount": "1"}},
+            {"name": "王先生", "phone": "13900001235", "properties": {"amount": "1"}},
+        ]
+    }
+    report = (await client.post(f"/api/v1/tasks/{task['id']}/customers", json=body, headers=account.headers)).json()
+    assert (report["accepted"], report["counts"]) == (1, {"invalid_name": 1})
+    assert "101 characters" in report["rejections"][0]["message"]

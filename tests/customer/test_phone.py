@@ -61,3 +61,13 @@ def test_numbers_of_one_prefix_share_carrier_and_region_but_keep_their_own_digit
 def test_a_mobile_in_an_unassigned_block_is_refused(raw: str) -> None:
     with pytest.raises(InvalidPhone, match="unassigned prefix"):
         normalise_phone(raw)
+
+
+def test_full_width_digits_typed_with_a_chinese_ime_are_read_as_digits() -> None:
+    assert normalise_phone("１３９００００１２３４").number == "13900001234"
+    assert normalise_phone("＋８６ １３９ ００００ １２３４").number == "13900001234"
+
+
+def test_other_scripts_digits_are_not_phone_numbers() -> None:
+    with pytest.raises(InvalidPhone):
+        normalise_phone("١٣٩٠٠٠٠١٢٣٤")  # Arabic-Indic digits

@@ -7,6 +7,7 @@ properties of the prefix, so a million-row import asks the library a few thousan
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -15,8 +16,8 @@ from phonenumbers import carrier as pn_carrier
 from phonenumbers import geocoder as pn_geocoder
 
 _STRIP = re.compile(r"[\s\-().]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0[1-9]\d{8,10}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_LANDLINE = re.compile(r"^0[1-9][0-9]{8,10}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ def normalise_phone(raw: object) -> PhoneInfo:
     text = str(raw).strip()
     if not text:
         raise InvalidPhone("the phone number is missing")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)  # full-width digits and ＋ typed with a Chinese IME
     digits = text if _MOBILE.match(text) else _national_digits(text)  # most rows hold a plain mobile
     if _MOBILE.match(digits):
         prefix = _mobile_prefix(digits[:7])

@@ -33,6 +33,8 @@ INVALID_PHONE = "invalid_phone"
 DUPLICATE = "duplicate"
 DNC = "dnc"
 MISSING_VARIABLE = "missing_variable"
+INVALID_NAME = "invalid_name"
+NAME_LIMIT = 100  # the customers.name column
 
 # How many rejected rows a report carries inline; every one is stored and can be listed.
 REPORT_REJECTIONS = 1000
@@ -115,6 +117,13 @@ class CustomerImporter:
             info = normalise_phone(source.phone)
         except InvalidPhone as exc:
             return Rejection(source.row, source.phone, INVALID_PHONE, str(exc))
+        if len(source.name) > NAME_LIMIT:
+            return Rejection(
+                source.row,
+                info.number,
+                INVALID_NAME,
+                f"the name is {len(source.name)} characters; at most {NAME_LIMIT}",
+            )
         if info.number in self._known:
             return Rejection(source.row, info.number, DUPLICATE, f"{info.number} is already in this task")
         if info.number in self._dnc:

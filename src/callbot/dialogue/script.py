@@ -225,6 +225,7 @@ class Script:
     source: str = "<script>"
     _faq_by_intent: Mapping[str, FaqEntry] = field(init=False, repr=False, compare=False)
     _used_variables: frozenset[str] = field(init=False, repr=False, compare=False)
+    _required: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_intent: dict[str, FaqEntry] = {}
@@ -236,6 +237,8 @@ class Script:
         for text in self._all_prompts():
             used.update(_placeholders(text))
         object.__setattr__(self, "_used_variables", frozenset(used))
+        # Checked for every imported row: computed once.
+        object.__setattr__(self, "_required", tuple(sorted(frozenset(self.variables) | frozenset(used))))
 
     def _all_prompts(self) -> Iterator[str]:
         for node in self.nodes.values():
@@ -266,7 +269,7 @@ class Script:
 
     def missing_variables(self, values: Mapping[str, object]) -> list[str]:
         """The required variables that `values` lacks or leaves empty, sorted."""
-        return sorted(v for v in self.required_variables if values.get(v) in (None, ""))
+        return [v for v in self._required if values.get(v) in (None, "")]
 
 
 class ScriptInvalid(ValidationFailed):
