@@ -21,6 +21,7 @@ from callbot.line.endpoints import router as line_router
 from callbot.record.endpoints import router as record_router
 from callbot.record.endpoints import stats_router
 from callbot.script.endpoints import router as script_router
+from callbot.task.endpoints import customers_router
 from callbot.task.endpoints import router as task_router
 from callbot.tenant.endpoints import router as tenant_router
 
@@ -58,6 +59,7 @@ def create_app(store: Store, *, own_store: bool = False) -> FastAPI:
         line_router,
         script_router,
         task_router,
+        customers_router,
         import_router,
         record_router,
         stats_router,

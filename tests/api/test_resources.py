@@ -169,6 +169,10 @@ async def test_records_filter_and_page(client: httpx.AsyncClient, store: Store) 
     assert (paged["pages"], len(paged["items"])) == (3, 1)
     detail = (await client.get(f"/api/v1/records/{everything['items'][0]['id']}", headers=h)).json()
     assert detail["transcript"] == [{"speaker": "ROBOT", "text": "您好"}]
+    graded = await client.patch(f"/api/v1/records/{detail['id']}", json={"manual_level": "B"}, headers=h)
+    assert (graded.json()["manual_level"], graded.json()["level"]) == ("B", detail["level"])
+    bad_grade = await client.patch(f"/api/v1/records/{detail['id']}", json={"manual_level": "G"}, headers=h)
+    assert bad_grade.status_code == 422
     foreign = (await client.get("/api/v1/records", headers=other.headers)).json()
     assert foreign["total"] == 1
     hidden = await client.get(f"/api/v1/records/{everything['items'][0]['id']}", headers=other.headers)

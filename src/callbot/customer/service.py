@@ -21,7 +21,7 @@ from callbot.callback import outbox
 from callbot.customer.phone import InvalidPhone, PhoneInfo, normalise_phone
 from callbot.customer.reader import SourceRow
 from callbot.dialogue.script import Script as ScriptDocument
-from callbot.errors import InvalidState, NotFound
+from callbot.errors import InvalidState, NotFound, ValidationFailed
 from callbot.kit.db import Base, Tx
 from callbot.kit.paging import Page, PageRequest, paginate
 from callbot.models import CallbackSettings, Customer, CustomerImport, DncEntry, ImportRejection, Task, Tenant
@@ -360,3 +360,27 @@ async def latest_import(tx: Tx, tenant: Tenant, task_id: int) -> CustomerImport 
         .limit(1)
     )
     return await tx.session.scalar(query)
+
+
+class CustomerNotEditable(InvalidState):
+    """The customer is being called or is finished."""
+
+
+async def update_customer(
+    tx: Tx, tenant: Tenant, customer_id: int, *, name: str | None = None, properties: dict[str, str] | None = None
+) -> Customer:
+    """Correct a customer before the robot calls them: name and properties (script variables)."""
+    customer = await get_customer(tx, tenant, customer_id)
+    if customer.status is not CustomerStatus.PENDING:
+        raise CustomerNotEditable(
+            f"customer {customer_id} is {customer.status.value}: only customers waiting to be called can change",
+            state=customer.status.value,
+        )
+    if name is not None:
+        if len(name) > NAME_LIMIT:
+            raise ValidationFailed("name too long", [("name", f"at most {NAME_LIMIT} characters")])
+        customer.name = name
+    if properties is not None:
+        customer.properties = {str(k): str(v) for k, v in properties.items()}
+    await tx.session.flush()
+    return customer

@@ -17,9 +17,7 @@ class ApiSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     # The credential that logged in; None for a username/password login.
-    credential_id: Mapped[int | None] = mapped_column(
-        ForeignKey("credentials.id", ondelete="CASCADE"), nullable=True
-    )
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id", ondelete="CASCADE"), nullable=True)
     # The user the session acts as; None when the tenant has no users at all.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
     # Who the key belongs to: the user's sn (or a stable sn derived from the credential).

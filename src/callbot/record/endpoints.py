@@ -80,6 +80,15 @@ async def read_record(record_id: int, tx: WriteTx, tenant: CurrentTenant) -> Cal
     return await service.get_record(tx, tenant, record_id)
 
 
+class RecordPatch(BaseModel):
+    manual_level: Level | None = None
+
+
+@router.patch("/{record_id}", response_model=RecordDetail, summary="Grade a call by hand (manual_level; null clears)")
+async def update_record(record_id: int, body: RecordPatch, tx: WriteTx, tenant: CurrentTenant) -> CallRecord:
+    return await service.regrade(tx, tenant, record_id, body.manual_level)
+
+
 stats_router = APIRouter(tags=["stats"])
 
 

@@ -111,3 +111,11 @@ async def mark_read(tx: Tx, record: CallRecord) -> CallRecord:
         record.read = True
         await tx.session.flush()
     return record
+
+
+async def regrade(tx: Tx, tenant: Tenant, record_id: int, level: Level | None) -> CallRecord:
+    """A person's grading of a call (人工意向等级), kept beside the robot's; None clears it."""
+    record = await get_record(tx, tenant, record_id)
+    record.manual_level = level
+    await tx.session.flush()
+    return record

@@ -207,6 +207,31 @@ async def import_customers(task_id: int, body: CustomerImportIn, tx: WriteTx, te
     return report_out(report)
 
 
+customers_router = APIRouter(prefix="/customers", tags=["tasks"])
+
+
+class CustomerPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    properties: dict[str, str] | None = None
+
+
+@customers_router.get("/{customer_id}", response_model=CustomerRead, summary="One customer")
+async def read_customer(customer_id: int, tx: WriteTx, tenant: CurrentTenant) -> CustomerRead:
+    return CustomerRead.model_validate(await customer_service.get_customer(tx, tenant, customer_id))
+
+
+@customers_router.patch(
+    "/{customer_id}", response_model=CustomerRead, summary="Correct a customer's name or properties before the call"
+)
+async def update_customer(customer_id: int, body: CustomerPatch, tx: WriteTx, tenant: CurrentTenant) -> CustomerRead:
+    customer = await customer_service.update_customer(
+        tx, tenant, customer_id, name=body.name, properties=body.properties
+    )
+    return CustomerRead.model_validate(customer)
+
+
 @router.get("/{task_id}/customers", response_model=PageOut[CustomerRead], summary="A task's customers")
 async def list_customers(
     task_id: int,

@@ -17,6 +17,7 @@ from callbot.tenant.schemas import (
     TenantPatch,
     TenantRead,
     UserCreate,
+    UserPatch,
     UserRead,
 )
 
@@ -53,6 +54,16 @@ async def list_users(tx: WriteTx, tenant: CurrentTenant) -> list[User]:
 @router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED, summary="Add a console user")
 async def create_user(body: UserCreate, tx: WriteTx, tenant: CurrentTenant) -> User:
     return await service.create_user(tx, tenant, body.username, body.password, body.role, body.display_name)
+
+
+@router.get("/users/{user_id}", response_model=UserRead, summary="One console user")
+async def read_user(user_id: int, tx: WriteTx, tenant: CurrentTenant) -> User:
+    return await service.get_user(tx, tenant, user_id)
+
+
+@router.patch("/users/{user_id}", response_model=UserRead, summary="Change a user's role, name, password or access")
+async def update_user(user_id: int, body: UserPatch, tx: WriteTx, tenant: CurrentTenant) -> User:
+    return await service.update_user(tx, tenant, user_id, service.UserChanges(**body.model_dump(exclude_unset=True)))
 
 
 @router.get("/credentials", response_model=list[CredentialRead], summary="API credentials (no secrets)")

@@ -54,6 +54,15 @@ class UserRead(ReadModel):
     last_login_at: datetime | None
 
 
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = None
+    role: Role | None = None
+    password: str | None = None
+    enabled: bool | None = None
+
+
 class CredentialCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -154,3 +154,27 @@ async def authenticate_user(tx: Tx, username: str, password: str) -> User:
         raise Unauthorized("wrong username or password")
     user.last_login_at = tx.now()
     return user
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    display_name: str | None = None
+    role: Role | None = None
+    password: str | None = None
+    enabled: bool | None = None
+
+
+async def update_user(tx: Tx, tenant: Tenant, user_id: int, changes: UserChanges) -> User:
+    user = await get_user(tx, tenant, user_id)
+    if changes.password is not None:
+        if len(changes.password) < 8:
+            raise ValidationFailed("invalid password", [("password", "at least 8 characters")])
+        user.password_hash = hash_password(changes.password)
+    if changes.display_name is not None:
+        user.display_name = changes.display_name
+    if changes.role is not None:
+        user.role = changes.role
+    if changes.enabled is not None:
+        user.enabled = changes.enabled
+    await tx.session.flush()
+    return user
