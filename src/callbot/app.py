@@ -10,7 +10,9 @@ from fastapi import APIRouter, FastAPI
 from callbot import __version__
 from callbot.api import errors
 from callbot.api.deps import WriteTx
+from callbot.api.dialects.digelao.mapping import DigelaoOptions
 from callbot.api.dialects.digelao.routes import mount_digelao
+from callbot.api.dialects.yiwise.options import YiwiseOptions
 from callbot.api.dialects.yiwise.routes import mount_yiwise
 from callbot.callback.endpoints import events_router
 from callbot.callback.endpoints import router as callback_router
@@ -34,7 +36,7 @@ an illegal task state change is a 409 that names the current state in `error.sta
 """
 
 
-def create_app(store: Store, *, own_store: bool = False) -> FastAPI:
+def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
@@ -69,6 +71,6 @@ def create_app(store: Store, *, own_store: bool = False) -> FastAPI:
     ):
         v1.include_router(router)
     app.include_router(v1)
-    mount_yiwise(app)
-    mount_digelao(app)
+    mount_yiwise(app, YiwiseOptions(public_url=public_url))
+    mount_digelao(app, DigelaoOptions(public_url=public_url, recording_key=store.secrets.derive("recordings")))
     return app

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     callback_timeout_seconds: float = 10.0
     log_level: str = "info"
 
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
     def sqlite_path(self) -> Path:
         return self.data_dir / "callbot.db"
 

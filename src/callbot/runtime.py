@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 
 from callbot.api.dialects.digelao.delivery import DigelaoRenderer
+from callbot.api.dialects.digelao.mapping import DigelaoOptions
 from callbot.api.dialects.yiwise.delivery import YiwiseRenderer
+from callbot.api.dialects.yiwise.options import YiwiseOptions
 from callbot.callback.delivery import Deliverer, DelivererOptions, Renderer
 from callbot.callback.native import NativeRenderer
 from callbot.config import Settings
@@ -44,11 +46,11 @@ def build_gateways(settings: Settings, clock: Clock) -> GatewayRegistry:
     return GatewayRegistry(SimGateway(clock=clock, speed=settings.sim_speed, seed=settings.sim_seed))
 
 
-def build_renderers() -> dict[str, Renderer]:
+def build_renderers(public_url: str = "", recording_key: str = "") -> dict[str, Renderer]:
     renderers: dict[str, Renderer] = {
         "native": NativeRenderer(),
-        "yiwise": YiwiseRenderer(),
-        "digelao": DigelaoRenderer(),
+        "yiwise": YiwiseRenderer(YiwiseOptions(public_url=public_url)),
+        "digelao": DigelaoRenderer(DigelaoOptions(public_url=public_url, recording_key=recording_key)),
     }
     return renderers
 
@@ -69,7 +71,9 @@ async def run_workers(
             group.create_task(Dialer(store, gateways, options).run(stop), name="dialer")
         if deliverer:
             delivery = Deliverer(
-                store, build_renderers(), options=DelivererOptions(timeout_seconds=settings.callback_timeout_seconds)
+                store,
+                build_renderers(settings.base_url(), store.secrets.derive("recordings")),
+                options=DelivererOptions(timeout_seconds=settings.callback_timeout_seconds),
             )
             group.create_task(delivery.run(stop, release_all_leases=single_process), name="callbacks")
     await gateways.close()

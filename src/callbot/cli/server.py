@@ -16,7 +16,7 @@ from callbot.runtime import open_store, run_workers
 
 async def run_server(settings: Settings, host: str, port: int, *, workers: bool = True) -> None:
     store = await open_store(settings)
-    app = create_app(store)
+    app = create_app(store, public_url=settings.public_url or f"http://{host}:{port}")
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="on"))
     stop = asyncio.Event()
     try:

@@ -23,6 +23,7 @@ class SecretBox:
         # Any string works as a key: it is stretched to the 32 bytes Fernet wants.
         raw = hashlib.sha256(key.encode()).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(raw))
+        self._raw = raw
 
     @classmethod
     def from_key_file(cls, path: Path) -> SecretBox:
@@ -33,6 +34,10 @@ class SecretBox:
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_urlsafe(32))
         return cls(path.read_text().strip())
+
+    def derive(self, label: str) -> str:
+        """A stable secret for one purpose (e.g. signing recording links), derived from the key."""
+        return hmac.new(self._raw, label.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, plain: str) -> str:
         return self._fernet.encrypt(plain.encode()).decode()
