@@ -28,6 +28,7 @@ from callbot.dialogue.engine import (
 )
 from callbot.dialogue.levels import grade
 from callbot.dialogue.script import Script
+from callbot.models.enums import RESULT_LABELS
 from callbot.telephony.gateway import (
     CallLeg,
     DialRequest,
@@ -41,21 +42,6 @@ from callbot.telephony.gateway import (
 )
 
 log = logging.getLogger(__name__)
-
-# Chinese labels of the dial results, the analysis basis of an unanswered call (the Yiwise §6 labels,
-# which the Yiwise dialect passes on as `analysisBasis`).
-RESULT_LABELS = {
-    "ANSWERED": "已接听",
-    "NO_ANSWER": "未接",
-    "BUSY": "占线",
-    "POWER_OFF": "关机",
-    "OUT_OF_SERVICE": "被叫停机",
-    "REFUSED": "拒接",
-    "VACANT_NUMBER": "空号",
-    "CAN_NOT_CONNECT": "无法接通",
-    "FROM_PHONE_ERROR": "主叫号码不可用",
-    "SYSTEM_ERROR": "外呼失败",
-}
 
 
 @dataclass(frozen=True)

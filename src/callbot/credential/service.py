@@ -138,3 +138,17 @@ async def active_tenant(tx: Tx, tenant_id: int) -> Tenant:
     if tenant.expires_on is not None and tenant.expires_on <= tx.now():
         raise TenantSuspended("the tenant's account has expired")
     return tenant
+
+
+async def vendor_secret(tx: Tx, tenant: Tenant, kind: CredentialKind) -> str:
+    """The plain secret of the tenant's first enabled credential of a vendor kind ("" when it has none):
+    it signs the callbacks sent in that vendor's dialect."""
+    credential = await tx.session.scalar(
+        select(Credential)
+        .where(Credential.tenant_id == tenant.id, Credential.kind == kind, Credential.enabled.is_(True))
+        .order_by(Credential.id)
+        .limit(1)
+    )
+    if credential is None or credential.secret_encrypted is None:
+        return ""
+    return tx.secrets.decrypt(credential.secret_encrypted)

@@ -81,6 +81,21 @@ class CallResult(StrEnum):
     SYSTEM_ERROR = "SYSTEM_ERROR"
 
 
+# The labels of the dial results (Yiwise §6), also the analysis basis of an unanswered call.
+RESULT_LABELS: dict[str, str] = {
+    "ANSWERED": "已接听",
+    "NO_ANSWER": "未接",
+    "BUSY": "占线",
+    "POWER_OFF": "关机",
+    "OUT_OF_SERVICE": "被叫停机",
+    "REFUSED": "拒接",
+    "VACANT_NUMBER": "空号",
+    "CAN_NOT_CONNECT": "无法接通",
+    "FROM_PHONE_ERROR": "主叫号码不可用",
+    "SYSTEM_ERROR": "外呼失败",
+}
+
+
 class Level(StrEnum):
     """意向等级."""
 

@@ -14,10 +14,11 @@ from callbot.api.dialects.digelao import pushes
 from callbot.api.dialects.digelao.mapping import DigelaoOptions
 from callbot.callback import outbox
 from callbot.callback.delivery import Delivery
+from callbot.credential import service as credential_service
 from callbot.credential import sessions
 from callbot.customer import service as customer_service
 from callbot.kit.db import Tx
-from callbot.models import CallbackSettings, Credential, Customer, OutboxEvent, Script, Tenant, User
+from callbot.models import CallbackSettings, Customer, OutboxEvent, Script, Tenant, User
 from callbot.models.enums import CredentialKind
 from callbot.record import service as record_service
 from callbot.task import service as task_service
@@ -53,7 +54,7 @@ class DigelaoRenderer:
         else:
             return None
         headers = {"Content-Type": "application/json; charset=utf-8", "X-Callbot-Event-Id": event.event_id}
-        secret = await _access_secret(tx, tenant)
+        secret = await credential_service.vendor_secret(tx, tenant, CredentialKind.DIGELAO)
         if secret:
             headers[pushes.SIGNATURE_HEADER] = pushes.signature(secret, body)
         return Delivery(url, body, headers, lambda status, data: pushes.is_success(status, data))
@@ -65,19 +66,6 @@ async def _owner_settings(tx: Tx, tenant: Tenant, user_id: int | None) -> Callba
     return await tx.session.scalar(
         select(CallbackSettings).where(CallbackSettings.tenant_id == tenant.id, CallbackSettings.user_id == user_id)
     )
-
-
-async def _access_secret(tx: Tx, tenant: Tenant) -> str:
-    """The tenant's Digelao api_access_secret signs its pushes (the first enabled Digelao credential)."""
-    credential = await tx.session.scalar(
-        select(Credential)
-        .where(Credential.tenant_id == tenant.id, Credential.kind == CredentialKind.DIGELAO, Credential.enabled)
-        .order_by(Credential.id)
-        .limit(1)
-    )
-    if credential is None or credential.secret_encrypted is None:
-        return ""
-    return tx.secrets.decrypt(credential.secret_encrypted)
 
 
 __all__ = ["DigelaoRenderer"]

@@ -4,14 +4,13 @@ accepts by answering `success`. Import events have no Yiwise shape and are skipp
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from callbot.api.dialects.yiwise import callbacks
 from callbot.api.dialects.yiwise.options import YiwiseOptions
 from callbot.callback import outbox
 from callbot.callback.delivery import Delivery
+from callbot.credential import service as credential_service
 from callbot.kit.db import Tx
-from callbot.models import CallbackSettings, Credential, Customer, OutboxEvent, Tenant
+from callbot.models import CallbackSettings, Customer, OutboxEvent, Tenant
 from callbot.models.enums import CredentialKind
 from callbot.record import service as record_service
 from callbot.task import service as task_service
@@ -36,20 +35,7 @@ class YiwiseRenderer:
             return None
         body = callbacks.encode(payload)
         headers = {"Content-Type": callbacks.CONTENT_TYPE, "X-Callbot-Event-Id": event.event_id}
-        secret = await _app_secret(tx, tenant)
+        secret = await credential_service.vendor_secret(tx, tenant, CredentialKind.YIWISE)
         if secret:
             headers[callbacks.SIGNATURE_HEADER] = callbacks.signature(secret, body)
         return Delivery(url, body, headers, callbacks.is_success)
-
-
-async def _app_secret(tx: Tx, tenant: Tenant) -> str:
-    """The tenant's Yiwise appSecret signs its callbacks (the first enabled Yiwise credential)."""
-    credential = await tx.session.scalar(
-        select(Credential)
-        .where(Credential.tenant_id == tenant.id, Credential.kind == CredentialKind.YIWISE, Credential.enabled)
-        .order_by(Credential.id)
-        .limit(1)
-    )
-    if credential is None or credential.secret_encrypted is None:
-        return ""
-    return tx.secrets.decrypt(credential.secret_encrypted)

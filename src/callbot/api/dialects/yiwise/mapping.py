@@ -62,18 +62,6 @@ FOLLOW_STATUS_2019 = ("CLUE", "AI_FOLLOW_UP", "PEOPLE_FOLLOW_UP", "QUOTE", "DEAL
 FOLLOW_STATUS = "AI_INITIAL_VISIT"
 MODES = ("AUTO", "MANUAL")
 
-RESULT_LABELS = {
-    "ANSWERED": "已接听",
-    "NO_ANSWER": "未接",
-    "BUSY": "占线",
-    "POWER_OFF": "关机",
-    "OUT_OF_SERVICE": "被叫停机",
-    "REFUSED": "拒接",
-    "VACANT_NUMBER": "空号",
-    "CAN_NOT_CONNECT": "无法接通",
-    "FROM_PHONE_ERROR": "主叫号码不可用",
-    "SYSTEM_ERROR": "外呼失败",
-}
 
 _INDUSTRIES = {"finance": ("FINANCE", "金融类"), "金融": ("FINANCE", "金融类"), "金融类": ("FINANCE", "金融类")}
 _OTHER_INDUSTRY = {"name": "OTHER", "desc": "其他产品推广"}
