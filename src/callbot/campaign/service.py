@@ -141,12 +141,22 @@ def _due(task_id: int, now: datetime) -> list[Any]:
 # --- leasing --------------------------------------------------------------------------------------------
 
 
-async def in_flight(tx: Tx) -> InFlight:
-    rows = await tx.session.execute(
-        select(Customer.tenant_id, Customer.task_id, Customer.dial_line_id, func.count())
-        .where(Customer.status == CustomerStatus.DIALLING)
-        .group_by(Customer.tenant_id, Customer.task_id, Customer.dial_line_id)
+async def lock_tenant(tx: Tx, tenant_id: int) -> Tenant | None:
+    """Hold the tenant's row for the rest of the transaction: workers schedule one tenant's calls one at a
+    time, so seat and line limits counted from the store hold across workers."""
+    if (await tx.session.connection()).dialect.name == "sqlite":
+        # SQLite has no row locks: a write takes the database's write lock now, before anything is counted.
+        await tx.session.execute(update(Tenant).where(Tenant.id == tenant_id).values(id=Tenant.id))
+    return await tx.session.get(Tenant, tenant_id, with_for_update=True, populate_existing=True)
+
+
+async def in_flight(tx: Tx, tenant_id: int | None = None) -> InFlight:
+    query = select(Customer.tenant_id, Customer.task_id, Customer.dial_line_id, func.count()).where(
+        Customer.status == CustomerStatus.DIALLING
     )
+    if tenant_id is not None:
+        query = query.where(Customer.tenant_id == tenant_id)
+    rows = await tx.session.execute(query.group_by(Customer.tenant_id, Customer.task_id, Customer.dial_line_id))
     counts = InFlight()
     for tenant_id, task_id, line_id, n in rows:
         counts.by_tenant[tenant_id] = counts.by_tenant.get(tenant_id, 0) + n

@@ -124,18 +124,21 @@ class Dialer:
             tasks = await campaign.active_tasks(tx)
             if not tasks:
                 return 0
-            flight = await campaign.in_flight(tx)
-            tenants = {
-                t.id: t for t in [await tx.session.get(Tenant, tid) for tid in {x.tenant_id for x in tasks}] if t
-            }
+            by_tenant: dict[int, list[Task]] = {}
             for task in tasks:
-                tenant = tenants[task.tenant_id]
-                leases = await self._schedule_task(tx, tenant, task, flight, now)
-                if not leases:
+                by_tenant.setdefault(task.tenant_id, []).append(task)
+            for tenant_id in sorted(by_tenant):  # one lock order for every worker: no deadlocks
+                tenant = await campaign.lock_tenant(tx, tenant_id)
+                if tenant is None:
                     continue
-                runtime = await self._runtime(tx, tenant, task)
-                lines = {line.id: line for line in task.lines}
-                to_launch.extend((lease, task, lines[lease.line_id], runtime) for lease in leases)
+                flight = await campaign.in_flight(tx, tenant_id)
+                for task in by_tenant[tenant_id]:
+                    leases = await self._schedule_task(tx, tenant, task, flight, now)
+                    if not leases:
+                        continue
+                    runtime = await self._runtime(tx, tenant, task)
+                    lines = {line.id: line for line in task.lines}
+                    to_launch.extend((lease, task, lines[lease.line_id], runtime) for lease in leases)
         for lease, task, line, runtime in to_launch:
             self._launch(lease, task, line, runtime)
         return len(to_launch)

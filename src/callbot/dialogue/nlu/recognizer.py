@@ -111,7 +111,7 @@ class IntentRecognizer:
         fixed, fixes = self._lexicon.correct(raw)
         t = rules.remove_double_negation(fixed)
         core = strip_fillers(t)
-        if not core:
+        if not core or rules.BACKCHANNEL.match(t):
             if rules.BACKCHANNEL.match(t):
                 return Recognition("affirm", 0.85, f"附和「{raw}」")
             return Recognition(UNKNOWN, 0.9, f"只有语气词「{raw}」")
@@ -146,9 +146,13 @@ class IntentRecognizer:
 
         if r := self._context(core, context):
             return r
+        if m := rules.RHETORICAL.search(core):
+            return self._hit("reject", m.group(0), fixes, 0.9)
         for intent, pattern in rules.QUESTIONS:
             if r := self._rule_any(intent, pattern, texts, fixes):
                 return r
+        if m := rules.GO_AHEAD.search(core):
+            return self._hit("affirm", m.group(0), fixes, 0.9)
         for intent, pattern in rules.ANSWERS:
             if r := self._rule(intent, pattern, core, fixes):
                 return r
@@ -207,6 +211,8 @@ class IntentRecognizer:
         if rules.BARE_NO.match(core):
             if rules.NEED_CONTEXT.search(ctx):
                 return Recognition("reject", 0.88, f"上文问需求「{context}」，回答「{core}」")
+            if rules.USE_CONTEXT.search(ctx):
+                return Recognition("deny", 0.85, f"上文问事实「{context}」，回答「{core}」")
             if rules.TIME_CONTEXT.search(ctx) and rules.BARE_NOT_NOW.match(core):
                 return Recognition("busy", 0.85, f"上文问是否方便「{context}」，回答「{core}」")
         if rules.BARE_YES.match(core) and (rules.INTEREST_CONTEXT.search(ctx) or rules.TIME_CONTEXT.search(ctx)):

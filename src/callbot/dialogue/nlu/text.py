@@ -25,7 +25,7 @@ _DROP = re.compile(r"[^\w]+|_")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Fillers carry no intent; removed to get the "core" of a reply. 嗯/哦 are kept apart: bare they
 # are a backchannel of assent.
-FILLERS = re.compile(r"那个|就是说|就是|这个这个|然后呢?|呃+|额+|啊+|哎呀|哎|唉|诶|欸|呀|嗯+|恩+|哦+|噢+|喔+")
+FILLERS = re.compile(r"那个|就是说|就是|这个这个|然后呢?|呃+|额+|啊+|哎呀|哎|唉|诶|欸|咦|哟|嘿|呀|嗯+|恩+|哦+|噢+|喔+")
 _INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 
 
