@@ -306,3 +306,59 @@ def test_surname_questions_and_other_surnames(nlu: IntentRecognizer) -> None:
     assert intent(nlu, "你贵姓啊") == "ask_identity"
     assert intent(nlu, "请问怎么称呼") == "ask_identity"
     assert intent(nlu, "我姓李不姓黎") == "wrong_person"
+
+
+def test_a_negated_trigger_word_does_not_fire(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "没在忙你讲") == "affirm"
+    assert intent(nlu, "我不是要投诉就想问问价格") == "ask_price"
+    assert intent(nlu, "我不要人工你就说说多少钱") == "ask_price"
+    assert intent(nlu, "不用想了就这么定了直接办吧") == "affirm"
+    assert intent(nlu, "不用发资料了你直接讲吧") == "affirm"
+
+
+def test_stopped_using_is_a_factual_no(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "那个号早就不用了") == "deny"
+    assert intent(nlu, "早就不在那住了") == "deny"
+    assert intent(nlu, "不用了", context="您还在用我们的宽带吗？") == "deny"
+    assert intent(nlu, "不用了", context="需要帮您开通吗？") == "reject"
+
+
+def test_rhetorical_questions_refuse(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "我这把年纪了还学啥电脑") == "reject"
+    assert intent(nlu, "哪来那么多闲钱装修") == "reject"
+    assert intent(nlu, "天上掉馅饼的事我可不信") == "reject"
+    assert intent(nlu, "我现在哪有钱换车") == "reject"  # 现在哪 is not 在哪
+
+
+def test_a_question_opening_with_yes_words_is_a_question(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "是哪个小区的房子") == "ask_detail"
+    assert intent(nlu, "我号码是不是银行卖给你们的") == "ask_source"
+    assert intent(nlu, "是不是在人民广场那边") == "ask_address"
+
+
+def test_the_callee_named_as_a_relative_is_wrong_person(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "她是我女儿她不在家") == "wrong_person"
+    assert intent(nlu, "那是我爸的手机") == "wrong_person"
+    assert intent(nlu, "是我", context="请问是孙先生吗？") == "affirm"
+
+
+def test_booking_a_visit_at_a_time_is_not_a_callback(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "帮我约个周日下午去看房") == "affirm"
+    assert intent(nlu, "我周六上午过去试一下") == "affirm"
+    assert intent(nlu, "周六上午") == "call_later"
+
+
+def test_more_forms_of_the_same_intents(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "嗯哪") == "affirm"
+    assert intent(nlu, "你往下讲") == "affirm"
+    assert intent(nlu, "没怎么听明白") == "repeat"
+    assert intent(nlu, "你是不是有毛病") == "abuse"
+    assert intent(nlu, "我车子有毛病想修一下") != "abuse"
+    assert intent(nlu, "叫个活人过来") == "ask_human"
+    assert intent(nlu, "打八折吗") == "ask_price"
+    assert intent(nlu, "那个免费体检是怎么回事") == "ask_detail"
+    assert intent(nlu, "免费体检要钱吗") == "ask_price"
+    assert intent(nlu, "这个课包括哪些内容") == "ask_detail"
+    assert intent(nlu, "我在其他机构报过名了") == "already_have"
+    assert intent(nlu, "看具体情况吧") == "consider"
+    assert intent(nlu, "咦") == "unknown"
