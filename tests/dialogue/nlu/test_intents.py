@@ -362,3 +362,19 @@ def test_more_forms_of_the_same_intents(nlu: IntentRecognizer) -> None:
     assert intent(nlu, "我在其他机构报过名了") == "already_have"
     assert intent(nlu, "看具体情况吧") == "consider"
     assert intent(nlu, "咦") == "unknown"
+
+
+def test_second_probe_round(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "这个不好说") == "consider"
+    assert intent(nlu, "我这开着车不好说") == "busy"
+    assert intent(nlu, "等我老公回来让他定") == "consider"
+    assert intent(nlu, "电话里声音断断续续的") == "repeat"
+    assert intent(nlu, "你说清楚一点") == "repeat"
+    assert intent(nlu, "都拒绝三次了还来") == "complaint"
+    assert intent(nlu, "一群饭桶") == "abuse"
+    assert intent(nlu, "你们公司合法吗") == "ask_identity"
+    assert intent(nlu, "手机是我的可我不是她") == "wrong_person"
+    assert intent(nlu, "这是我老婆的手机她在上班") == "wrong_person"
+    assert intent(nlu, "这是我自己的号") != "wrong_person"
+    assert intent(nlu, "机器不行你找个人来跟我说") == "ask_human"
+    assert intent(nlu, "有没有相关的介绍我看看") == "send_info"
