@@ -378,3 +378,20 @@ def test_second_probe_round(nlu: IntentRecognizer) -> None:
     assert intent(nlu, "这是我自己的号") != "wrong_person"
     assert intent(nlu, "机器不行你找个人来跟我说") == "ask_human"
     assert intent(nlu, "有没有相关的介绍我看看") == "send_info"
+
+
+def test_holdout5_round(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "并不是没有兴趣") == "affirm"
+    assert intent(nlu, "也不是没时间你讲") == "affirm"
+    assert intent(nlu, "给我安排一个周三上午的号") == "affirm"
+    assert intent(nlu, "确实没有") == "deny"
+    assert intent(nlu, "没那个心思") == "reject"
+    assert intent(nlu, "下个月你再来问我") == "call_later"
+    assert intent(nlu, "过几天再说吧") == "consider"
+    assert intent(nlu, "从哪搞到我的号") == "ask_source"
+    assert intent(nlu, "这是提前录的吧") == "is_robot"
+    assert intent(nlu, "不懂你的意思") == "repeat"
+    assert intent(nlu, "车前两天才保养过") == "already_have"
+    assert intent(nlu, "这事缓一缓") == "consider"
+    assert intent(nlu, "保险保哪些疾病") == "ask_detail"
+    assert intent(nlu, "店是在东边吗") == "ask_address"
