@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, Time
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, Time, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callbot.kit.db import Base, JsonType, UtcDateTime
@@ -41,6 +41,9 @@ class Task(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # [{"results": ["NO_ANSWER", "BUSY"], "delay_minutes": 30, "max_times": 2}, ...]
     redial_rules: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    # Who to alert about which levels (提醒设置): {"sms_levels", "wechat_levels", "users",
+    # "early_warning_users", "sms_template_id", "wechat_send_method"}. Kept and reported; sending comes later.
+    alerts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, server_default=text("'{}'"))
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     # Public identifier (Digelao dial_task_main_sn is "dial_task_main_sn|" + this).
     sn: Mapped[str] = mapped_column(String(32), unique=True)

@@ -15,7 +15,7 @@ from callbot.customer.reader import SourceRow
 from callbot.models import Task
 from callbot.models.enums import CallResult, CustomerStatus, ImportStatus, Level, TaskMode, TaskStatus
 from callbot.task import service
-from callbot.task.schemas import RedialRule, TaskCreate, TaskFilter, TaskUpdate, Window
+from callbot.task.schemas import RedialRule, TaskAlerts, TaskCreate, TaskFilter, TaskUpdate, Window
 from callbot.task.states import TaskAction
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -43,6 +43,7 @@ class TaskRead(BaseModel):
     start_time: datetime | None
     description: str
     redial_rules: list[RedialRule]
+    alerts: TaskAlerts
     customer_count: int
     finished_count: int
     created_at: datetime
@@ -67,6 +68,7 @@ def task_read(task: Task) -> TaskRead:
         start_time=task.start_time,
         description=task.description,
         redial_rules=[RedialRule.model_validate(r) for r in task.redial_rules],
+        alerts=service.alerts(task),
         customer_count=task.customer_count,
         finished_count=task.finished_count,
         created_at=task.created_at,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from callbot.models.enums import CallResult, TaskMode, TaskStatus
+from callbot.models.enums import CallResult, Level, TaskMode, TaskStatus
 
 
 class Window(BaseModel):
@@ -26,6 +27,19 @@ class RedialRule(BaseModel):
     max_times: int = Field(ge=1, le=10)
 
 
+class TaskAlerts(BaseModel):
+    """Who is told about which intent levels (提醒设置), by SMS or WeChat."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sms_levels: list[Level] = Field(default_factory=list)
+    wechat_levels: list[Level] = Field(default_factory=list)
+    users: list[int] = Field(default_factory=list)
+    early_warning_users: list[int] = Field(default_factory=list)
+    sms_template_id: int | None = None
+    wechat_send_method: Literal["SENDTOALL", "SENDTOONE", "SENDTONONE"] = "SENDTONONE"
+
+
 class TaskCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,6 +55,7 @@ class TaskCreate(BaseModel):
     start_time: datetime | None = None
     description: str = Field(default="", max_length=2000)
     redial_rules: list[RedialRule] = Field(default_factory=list, max_length=10)
+    alerts: TaskAlerts = Field(default_factory=TaskAlerts)
 
 
 class TaskUpdate(BaseModel):
@@ -59,6 +74,7 @@ class TaskUpdate(BaseModel):
     start_time: datetime | None = None
     description: str | None = Field(default=None, max_length=2000)
     redial_rules: list[RedialRule] | None = Field(default=None, max_length=10)
+    alerts: TaskAlerts | None = None
 
 
 class TaskFilter(BaseModel):

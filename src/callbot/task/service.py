@@ -15,7 +15,7 @@ from callbot.line import service as line_service
 from callbot.models import Customer, Task, Tenant
 from callbot.models.enums import CallResult, CustomerStatus, TaskMode, TaskStatus
 from callbot.script import service as script_service
-from callbot.task.schemas import RedialRule, TaskCreate, TaskFilter, TaskUpdate, Window
+from callbot.task.schemas import RedialRule, TaskAlerts, TaskCreate, TaskFilter, TaskUpdate, Window
 from callbot.task.states import SYSTEM_TRANSITIONS, TaskAction, may_edit, user_target
 
 
@@ -50,6 +50,7 @@ async def create_task(tx: Tx, tenant: Tenant, data: TaskCreate, *, owner_user_id
         robot_count=data.robot_count,
         description=data.description,
         redial_rules=[r.model_dump(mode="json") for r in data.redial_rules],
+        alerts=data.alerts.model_dump(mode="json"),
         owner_user_id=owner_user_id,
         sn=random_hex(32),
         created_at=now,
@@ -141,6 +142,8 @@ async def update_task(tx: Tx, tenant: Tenant, task_id: int, changes: TaskUpdate)
         task.start_time = _aware(changes.start_time, tenant) if changes.start_time else None
     if changes.description is not None:
         task.description = changes.description
+    if changes.alerts is not None:
+        task.alerts = changes.alerts.model_dump(mode="json")
     if changes.redial_rules is not None:
         _check_redial(changes.redial_rules)
         task.redial_rules = [r.model_dump(mode="json") for r in changes.redial_rules]
@@ -281,6 +284,10 @@ def _window_json(window: Window) -> list[str]:
 
 def _window_parse(pair: list[str]) -> dict[str, str]:
     return {"start": pair[0], "end": pair[1]}
+
+
+def alerts(task: Task) -> TaskAlerts:
+    return TaskAlerts.model_validate(task.alerts or {})
 
 
 def inactive_windows(task: Task) -> list[Window]:

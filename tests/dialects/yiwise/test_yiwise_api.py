@@ -365,3 +365,31 @@ async def test_envelope_on_transport_errors(yiwise_http: httpx.AsyncClient, stor
         "GET", "/apiOpen/v1/company/getCompanies", content=b"{broken", headers=c.headers()
     )
     assert demo_get.json()["code"] == 200
+
+
+async def test_alert_settings_given_on_create_come_back_in_the_detail(
+    yiwise_http: httpx.AsyncClient, store: Store
+) -> None:
+    """smsAlertLevel, wechatAlertLevel, alertUsers, earlyWarningAlertUsers, smsTemplateId and wechatSendMethod
+    are kept with the task (its alert settings) and reported as given."""
+    account = await yiwise_account(store, yiwise_http)
+    body = create_body(
+        account,
+        smsAlertLevel=["A", 1],
+        wechatAlertLevel=["B"],
+        alertUsers=[7],
+        earlyWarningAlertUsers=["8"],
+        smsTemplateId=12,
+        wechatSendMethod=1,
+    )
+    created = await account.client.post("task/createTask", body)
+    assert created["code"] == 200, created
+    detail = await account.client.get("task/getTaskDetail", robotCallJobId=created["data"])
+    job = detail["data"]["robotCallJob"]
+    assert (job["smsAlertLevel"], job["wechatAlertLevel"], job["alertUsers"], job["earlyWarningAlertUsers"]) == (
+        ["A", "B"],
+        ["B"],
+        [7],
+        [8],
+    )
+    assert (job["smsTemplateId"], job["wechatSendMethod"]) == (12, "SENDTOONE")

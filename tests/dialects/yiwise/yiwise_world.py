@@ -126,6 +126,7 @@ async def build_world(store: Store) -> World:
             script_id=88,
             robot_count=5,
             description="API创建",
+            alerts={"sms_levels": ["A"]},
             sn="1052".zfill(32),
             customer_count=200,
             finished_count=180,

@@ -371,6 +371,7 @@ def task_phone_type(task: Task) -> str:
 
 def robot_call_job(task: Task, tenant: Tenant) -> dict[str, Any]:
     inactive = task.inactive_windows[0] if task.inactive_windows else ["00:00:00", "00:00:00"]
+    alerts = task.alerts or {}
     return {
         "robotCallJobId": task.id,
         "tenantId": task.tenant_id,
@@ -378,24 +379,23 @@ def robot_call_job(task: Task, tenant: Tenant) -> dict[str, Any]:
         "name": task.name,
         "mode": task.mode.value,
         "robotCount": task.robot_count,
-        "smsTemplateId": None,
+        "smsTemplateId": alerts.get("sms_template_id"),
         "phoneType": task_phone_type(task),
         "dailyStartTime": fmt_time(task.daily_start),
         "dailyEndTime": fmt_time(task.daily_end),
         "inactiveStartTime": fmt_time(inactive[0]),
         "inactiveEndTime": fmt_time(inactive[1]),
         "description": task.description,
-        # Alert settings are accepted on create but callbot has nowhere to keep them yet.
-        "wechatAlertLevel": [],
-        "smsAlertLevel": [],
-        "alertUsers": [],
-        "wechatSendMethod": "SENDTONONE",
+        "wechatAlertLevel": list(alerts.get("wechat_levels", [])),
+        "smsAlertLevel": list(alerts.get("sms_levels", [])),
+        "alertUsers": list(alerts.get("users", [])),
+        "wechatSendMethod": alerts.get("wechat_send_method", "SENDTONONE"),
         "status": task.status.value,
         "startTime": fmt_datetime(task.start_time, tenant),
         "nextStartTime": fmt_time(task.daily_start),
         "creationTime": fmt_datetime(task.created_at, tenant),
         "lastModifiedTime": fmt_datetime(task.updated_at, tenant),
-        "earlyWarningAlertUsers": [],
+        "earlyWarningAlertUsers": list(alerts.get("early_warning_users", [])),
     }
 
 

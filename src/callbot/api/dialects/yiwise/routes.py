@@ -138,18 +138,29 @@ def _task_fields(job: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
         fields["start_time"] = mapping.parse_datetime(job.get("startTime"), "startTime")
     if mapping.present(job.get("description")) or not partial:
         fields["description"] = mapping.parse_str(job.get("description"), "description", max_length=DESCRIPTION_MAX)
-    # Accepted and checked; callbot keeps no SMS/WeChat alerting (yet).
-    for name in ("smsAlertLevel", "wechatAlertLevel"):
-        for i, item in enumerate(mapping.parse_list(job.get(name), name)):
-            mapping.parse_enum(item, f"{name}[{i}]", list(mapping.LEVEL_CODES.values()), mapping.LEVEL_CODES)
-    for name in ("alertUsers", "earlyWarningAlertUsers"):
-        for i, item in enumerate(mapping.parse_list(job.get(name), name)):
-            mapping.parse_int(item, f"{name}[{i}]")
+    alerts: dict[str, Any] = {}
+    names = {"smsAlertLevel": "sms_levels", "wechatAlertLevel": "wechat_levels"}
+    for name, native in names.items():
+        if given(name):
+            alerts[native] = [
+                mapping.parse_enum(item, f"{name}[{i}]", list(mapping.LEVEL_CODES.values()), mapping.LEVEL_CODES)
+                for i, item in enumerate(mapping.parse_list(job.get(name), name))
+            ]
+    for name, native in {"alertUsers": "users", "earlyWarningAlertUsers": "early_warning_users"}.items():
+        if given(name):
+            alerts[native] = [
+                mapping.parse_int(item, f"{name}[{i}]")
+                for i, item in enumerate(mapping.parse_list(job.get(name), name))
+            ]
     if mapping.present(job.get("smsTemplateId")):
-        mapping.parse_int(job.get("smsTemplateId"), "smsTemplateId")
+        alerts["sms_template_id"] = mapping.parse_int(job.get("smsTemplateId"), "smsTemplateId")
     if mapping.present(job.get("wechatSendMethod")):
         codes = mapping.WECHAT_SEND_METHOD_CODES
-        mapping.parse_enum(job.get("wechatSendMethod"), "wechatSendMethod", list(codes.values()), codes)
+        alerts["wechat_send_method"] = mapping.parse_enum(
+            job.get("wechatSendMethod"), "wechatSendMethod", list(codes.values()), codes
+        )
+    if alerts or not partial:
+        fields["alerts"] = alerts
     return fields
 
 
