@@ -647,6 +647,7 @@ AFFIRM = _rx(
     r"那行|也行|行吧|好吧|那好",
     r"(^|[^不])想办",
     r"说说看",
+    r"^(那|就|你)?(说|讲)(吧|呗|嘛|啊|呀|来听听)+$",  # 说吧: go ahead
 )
 # Context (the robot's last prompt) that turns a bare "no" into a refusal of the offer.
 NEED_CONTEXT = re.compile(
