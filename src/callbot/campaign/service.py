@@ -76,7 +76,7 @@ async def start_due_auto_tasks(tx: Tx) -> list[int]:
             Task.deleted.is_(False),
             or_(Task.start_time.is_(None), Task.start_time <= now),
         )
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     started = []
     for task in due:
@@ -93,7 +93,7 @@ async def active_tasks(tx: Tx) -> list[Task]:
 
 async def move_task(tx: Tx, task_id: int, target: TaskStatus) -> bool:
     """A system move, made only if the task is still where the dialer last saw it running."""
-    task = await tx.session.get(Task, task_id, with_for_update=True, populate_existing=True)
+    task = await tx.session.get(Task, task_id, with_for_update={"key_share": True}, populate_existing=True)
     if task is None or task.status not in RUNNING or task.deleted:
         return False
     return task_service.system_move(task, target, tx.now())
@@ -101,7 +101,7 @@ async def move_task(tx: Tx, task_id: int, target: TaskStatus) -> bool:
 
 async def complete_if_done(tx: Tx, task_id: int) -> bool:
     """COMPLETED once no customer is waiting or in flight; sends the task-completed callback."""
-    task = await tx.session.get(Task, task_id, with_for_update=True, populate_existing=True)
+    task = await tx.session.get(Task, task_id, with_for_update={"key_share": True}, populate_existing=True)
     if task is None or task.status not in RUNNING or task.deleted:
         return False
     waiting = await tx.session.scalar(
@@ -143,11 +143,13 @@ def _due(task_id: int, now: datetime) -> list[Any]:
 
 async def lock_tenant(tx: Tx, tenant_id: int) -> Tenant | None:
     """Hold the tenant's row for the rest of the transaction: workers schedule one tenant's calls one at a
-    time, so seat and line limits counted from the store hold across workers."""
+    time, so seat and line limits counted from the store hold across workers. The lock is FOR NO KEY
+    UPDATE (key_share), like every row lock on tasks and tenants here, so inserts that only reference the
+    row (records, DNC entries) never wait for it: no deadlock with a worker writing finished calls."""
     if (await tx.session.connection()).dialect.name == "sqlite":
         # SQLite has no row locks: a write takes the database's write lock now, before anything is counted.
         await tx.session.execute(update(Tenant).where(Tenant.id == tenant_id).values(id=Tenant.id))
-    return await tx.session.get(Tenant, tenant_id, with_for_update=True, populate_existing=True)
+    return await tx.session.get(Tenant, tenant_id, with_for_update={"key_share": True}, populate_existing=True)
 
 
 async def in_flight(tx: Tx, tenant_id: int | None = None) -> InFlight:

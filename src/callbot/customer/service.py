@@ -206,7 +206,7 @@ class CustomerImporter:
             .values(status=ImportStatus.FINISHED, finished_at=now)
         )
         if self.report.accepted:
-            task = await tx.session.get(Task, self.task_id, with_for_update=True)
+            task = await tx.session.get(Task, self.task_id, with_for_update={"key_share": True})
             if task is not None and task.status is TaskStatus.COMPLETED:
                 # New customers reopen a completed task; the dialer picks it up again.
                 task_service.system_move(task, TaskStatus.RUNNABLE, now)

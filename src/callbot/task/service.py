@@ -71,7 +71,7 @@ async def get_task(
     if not include_deleted:
         query = query.where(Task.deleted.is_(False))
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     task = await tx.session.scalar(query)
     if task is None:
         raise TaskNotFound(f"no task with id {task_id}")
