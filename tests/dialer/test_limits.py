@@ -102,3 +102,48 @@ async def test_seats_lines_and_tenant_limits_hold_under_load(store: Store, worke
     async with store.transaction() as tx:
         total = len(list(await tx.session.scalars(select(CallRecord.id))))
     assert total == 60
+
+
+@pytest.mark.slow
+async def test_complaints_written_while_the_dialer_schedules_never_deadlock(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Writing finished calls (records, DNC entries for complaints) runs beside the scheduling rounds; the
+    row locks they take must never wait on each other in a cycle (PostgreSQL reports that as a deadlock)."""
+    await _open_all_day(store, "投诉银行")
+    campaign = await make_campaign(
+        store,
+        [
+            {
+                "phone": f"1370000{i:04d}",
+                "properties": {"sim_result": "ANSWERED", "sim_replies": "再打电话我就投诉你们"},
+            }
+            for i in range(60)
+        ],
+        tenant_name="投诉银行",
+        robot_count=5,
+        line_concurrency=(3, 3),
+        daily_start="00:00",
+        daily_end="23:59:59",
+    )
+    async with store.transaction() as tx:
+        await task_service.apply_action(tx, campaign.tenant, campaign.task_id, TaskAction.START)
+    dialer = sim_dialer(store, speed=200.0, tick_seconds=0.01, flush_seconds=0.005)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(dialer.run(stop))
+    for _ in range(2000):
+        async with store.transaction() as tx:
+            task = await tx.session.get(Task, campaign.task_id, populate_existing=True)
+            done = task is not None and task.status is TaskStatus.COMPLETED
+        if done:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await runner
+    assert done
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], caplog.text[:2000]
+    async with store.transaction() as tx:
+        from callbot.models import DncEntry
+
+        listed = len(list(await tx.session.scalars(select(DncEntry.id))))
+    assert listed == 60
