@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from callbot.dialogue.nlu import model, text, train
+from callbot.dialogue.nlu import BUILTIN_INTENTS, model, text, train
 
 REGENERATE = "stale: run `python -m callbot.dialogue.nlu.train` and commit src/callbot/dialogue/nlu/data/"
 
@@ -22,10 +22,29 @@ def test_pinyin_table_is_up_to_date_with_pypinyin() -> None:
     assert text.dump_pinyin(shipped) == (train.DATA / "pinyin.json").read_text("utf-8")
 
 
-def test_model_weights_are_up_to_date_with_train_jsonl() -> None:
+def test_training_files_are_every_train_jsonl_and_well_formed() -> None:
+    names = model.training_files()
+    assert names == sorted(p.name for p in train.DATA.glob("train*.jsonl"))
+    assert "train.jsonl" in names and len(names) >= 3
+    for name in names:
+        for i, line in enumerate((train.DATA / name).read_text("utf-8").splitlines(), 1):
+            rec = json.loads(line)
+            assert rec["intent"] in BUILTIN_INTENTS, f"{name}:{i}: {rec}"
+            assert rec["text"].strip(), f"{name}:{i}: empty text"
+            assert set(rec) <= {"text", "intent", "context"}, f"{name}:{i}: {rec}"
+    assert len(model.load_training()) == sum(len(model.read_training(n)) for n in names)
+
+
+def test_model_weights_were_fitted_on_the_current_training_files() -> None:
+    # cheap and independent of scikit-learn: every training file, byte for byte, as it is now
+    assert model.load_weights().sources == model.training_sources(), REGENERATE
+
+
+def test_model_weights_are_up_to_date_with_the_training_files() -> None:
     pytest.importorskip("sklearn")
     shipped = model.load_weights()
     fresh = train.fit_shipped_training()
+    assert shipped.sources == fresh.sources, REGENERATE
     assert shipped.classes == fresh.classes, REGENERATE
     assert shipped.vocab == fresh.vocab, REGENERATE
     for name in ("idf", "coef_t", "bias"):

@@ -1,7 +1,7 @@
 """The learned part: a linear classifier over character n-grams and pinyin n-grams.
 
 The weights are shipped in data/model.json, fitted offline by ``python -m callbot.dialogue.nlu.train``
-on data/train.jsonl (a test fails when they are stale), so recognising needs numpy only and no
+on every data/train*.jsonl (a test fails when they are stale), so recognising needs numpy only and no
 scikit-learn or scipy in the process. A reply is scored with one small gather and dot product, which
 keeps a call in the tens of microseconds.
 """
@@ -9,6 +9,8 @@ keeps a call in the tens of microseconds.
 from __future__ import annotations
 
 import base64
+import fnmatch
+import hashlib
 import json
 import math
 import threading
@@ -36,15 +38,35 @@ def features(text: str) -> list[str]:
     return feats
 
 
-def load_training() -> list[tuple[str, str]]:
-    """(text, intent) pairs shipped with the package."""
-    raw = resources.files("callbot.dialogue.nlu").joinpath("data/train.jsonl").read_text("utf-8")
+TRAINING_GLOB = "train*.jsonl"
+
+
+def training_files() -> list[str]:
+    """Names of the shipped training files (data/train*.jsonl), sorted: the one place that lists them."""
+    data = resources.files("callbot.dialogue.nlu").joinpath("data")
+    return sorted(f.name for f in data.iterdir() if fnmatch.fnmatch(f.name, TRAINING_GLOB))
+
+
+def read_training(name: str) -> list[tuple[str, str]]:
+    """(text, intent) pairs of one training file."""
+    raw = resources.files("callbot.dialogue.nlu").joinpath("data", name).read_text("utf-8")
     out: list[tuple[str, str]] = []
     for line in raw.splitlines():
         if line.strip():
             rec = json.loads(line)
             out.append((rec["text"], rec["intent"]))
     return out
+
+
+def training_sources() -> tuple[tuple[str, str], ...]:
+    """(name, sha256) of every shipped training file, as recorded in data/model.json."""
+    data = resources.files("callbot.dialogue.nlu").joinpath("data")
+    return tuple((name, hashlib.sha256(data.joinpath(name).read_bytes()).hexdigest()) for name in training_files())
+
+
+def load_training(exclude: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """(text, intent) pairs of every shipped training file (but those named in ``exclude``)."""
+    return [pair for name in training_files() if name not in exclude for pair in read_training(name)]
 
 
 @dataclass(frozen=True)
@@ -64,6 +86,7 @@ class ModelWeights:
     idf: npt.NDArray[np.float32]
     coef_t: npt.NDArray[np.float32]  # (n_features, n_classes)
     bias: npt.NDArray[np.float32]
+    sources: tuple[tuple[str, str], ...] = ()  # (training file, sha256 of its bytes) the weights were fitted on
 
 
 def _b64(a: npt.NDArray[np.float32]) -> str:
@@ -79,6 +102,7 @@ def dump_weights(w: ModelWeights) -> str:
     doc = {
         "format": 1,
         "generated_by": "python -m callbot.dialogue.nlu.train",
+        "sources": {name: digest for name, digest in w.sources},
         "classes": list(w.classes),
         "vocab": list(w.vocab),
         "idf": _b64(w.idf),
@@ -98,6 +122,7 @@ def load_weights() -> ModelWeights:
         idf=_unb64(doc["idf"]),
         coef_t=_unb64(doc["coef_t"]).reshape(len(vocab), len(classes)),
         bias=_unb64(doc["bias"]),
+        sources=tuple(sorted(doc.get("sources", {}).items())),
     )
 
 

@@ -69,8 +69,9 @@ def _keyword(intent: str, kw: str) -> _Keyword | None:
 class IntentRecognizer:
     """Recognises one customer reply (ASR text) into an intent id of the built-in library or the script."""
 
-    def __init__(self, extra: Sequence[IntentDefinition] = ()) -> None:
-        self._model: LinearIntentModel = base_model(prepare)
+    def __init__(self, extra: Sequence[IntentDefinition] = (), model: LinearIntentModel | None = None) -> None:
+        # ``model``: another fitted model instead of the shipped one (cross-validation)
+        self._model: LinearIntentModel = model or base_model(prepare)
         self._names: dict[str, str] = dict(BUILTIN_INTENTS)
         builtin_kw: dict[str, list[_Keyword]] = {}
         own_kw: list[_Keyword] = []

@@ -4,7 +4,8 @@
 
 writes ``data/pinyin.json`` (toneless default reading of every CJK character, from pypinyin) and
 ``data/model.json`` (TF-IDF vocabulary, idf and logistic-regression weights fitted by scikit-learn on
-``data/train.jsonl``). Run it after editing train.jsonl, the rules' homophone lexicon or the features;
+every ``data/train*.jsonl``, see model.training_files). Run it after editing or adding a training file, the
+rules' homophone lexicon or the features;
 tests/dialogue/nlu/test_shipped_data.py fails while the shipped files are stale. Neither pypinyin nor
 scikit-learn is needed to recognise: they are imported only here.
 """
@@ -35,7 +36,7 @@ def pinyin_table() -> dict[str, str]:
     return {syl: "".join(chars) for syl, chars in sorted(table.items())}
 
 
-def fit(texts: list[str], labels: list[str]) -> model.ModelWeights:
+def fit(texts: list[str], labels: list[str], sources: tuple[tuple[str, str], ...] = ()) -> model.ModelWeights:
     """Multinomial logistic regression over sublinear TF-IDF of `model.features`."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -51,15 +52,20 @@ def fit(texts: list[str], labels: list[str]) -> model.ModelWeights:
         idf=np.asarray(vec.idf_, dtype=np.float32),
         coef_t=np.ascontiguousarray(np.asarray(clf.coef_, dtype=np.float32).T),
         bias=np.asarray(clf.intercept_, dtype=np.float32),
+        sources=sources,
     )
 
 
-def fit_shipped_training() -> model.ModelWeights:
-    """The weights that data/model.json should hold for the current train.jsonl and rules."""
+def fit_pairs(pairs: list[tuple[str, str]], sources: tuple[tuple[str, str], ...] = ()) -> model.ModelWeights:
+    """Weights fitted on raw (text, intent) pairs, cleaned as the recogniser cleans a reply."""
     from callbot.dialogue.nlu.recognizer import prepare
 
-    pairs = model.load_training()
-    return fit([prepare(t) for t, _ in pairs], [y for _, y in pairs])
+    return fit([prepare(t) for t, _ in pairs], [y for _, y in pairs], sources)
+
+
+def fit_shipped_training() -> model.ModelWeights:
+    """The weights that data/model.json should hold for the current training files and rules."""
+    return fit_pairs(model.load_training(), model.training_sources())
 
 
 def main() -> None:
@@ -67,7 +73,10 @@ def main() -> None:
     text.reload_pinyin()  # the model's input depends on the table just written
     weights = fit_shipped_training()
     (DATA / "model.json").write_text(model.dump_weights(weights), encoding="utf-8")
-    print(f"wrote pinyin.json and model.json in {DATA}: {len(weights.vocab)} features, {len(weights.classes)} intents")
+    print(
+        f"wrote pinyin.json and model.json in {DATA}: {len(weights.vocab)} features, {len(weights.classes)} intents, "
+        f"from {', '.join(name for name, _ in weights.sources)}"
+    )
 
 
 if __name__ == "__main__":
