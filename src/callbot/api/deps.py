@@ -29,8 +29,13 @@ async def get_tx(request: Request) -> AsyncIterator[Tx]:
 _bearer = HTTPBearer(auto_error=False, description="A native API token (`callbot credential create --kind token`)")
 
 
+# scope="function": the transaction commits before the response is sent, so a client that gets a 2xx
+# finds the change there on its next request (FastAPI's default would commit after the response).
+_tx = Depends(get_tx, scope="function")
+
+
 async def get_tenant(
-    tx: Annotated[Tx, Depends(get_tx)],
+    tx: Annotated[Tx, _tx],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Tenant:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -40,12 +45,12 @@ async def get_tenant(
 
 
 def get_page(
-    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
     size: Annotated[int, Query(ge=1, le=1000, description="rows per page")] = 20,
 ) -> PageRequest:
     return PageRequest(page=page, size=size)
 
 
-WriteTx = Annotated[Tx, Depends(get_tx)]
+WriteTx = Annotated[Tx, _tx]
 CurrentTenant = Annotated[Tenant, Depends(get_tenant)]
 Paging = Annotated[PageRequest, Depends(get_page)]
