@@ -395,3 +395,43 @@ def test_holdout5_round(nlu: IntentRecognizer) -> None:
     assert intent(nlu, "这事缓一缓") == "consider"
     assert intent(nlu, "保险保哪些疾病") == "ask_detail"
     assert intent(nlu, "店是在东边吗") == "ask_address"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an assent keyword inside a question does not answer it
+        ("孩子几岁可以学", "ask_detail"),
+        ("那你说的这个送三个月是怎么送", "ask_detail"),
+        ("不满意的话可以退吗", "ask_detail"),
+        ("是精装修还是毛坯", "ask_detail"),
+        # a closing beats the assent that opens it
+        ("好的谢谢拜", "goodbye"),
+        ("那行就这么着吧", "goodbye"),
+        ("嗯好你忙吧", "goodbye"),
+        # "the one you mention" is not "go ahead"; a relative's number is a wrong person
+        ("你说的那个人早搬走了", "wrong_person"),
+        ("卡是我爸的", "wrong_person"),
+        ("不是我我姓黄", "wrong_person"),
+        ("这是我自己的号", "affirm"),
+        # sarcastic assent is a refusal
+        ("好啊你先给我打一百万过来", "reject"),
+        ("对对对我可太需要了", "reject"),
+        # a keyword naming the offer in a reply that asks nothing leaves the answer
+        ("利息再低我也不借", "reject"),
+        ("这个额度我已经申请过了", "already_have"),
+        # "send it over" decides over what it names
+        ("把价格表发给我", "send_info"),
+        # 一点 (a bit) and a number string are not times
+        ("短信里面写清楚一点发给我", "send_info"),
+        ("过几天联系我吧", "call_later"),
+    ],
+)
+def test_keywords_yield_to_questions_closings_and_sarcasm(nlu: IntentRecognizer, text: str, expected: str) -> None:
+    assert intent(nlu, text) == expected
+
+
+def test_context_closings_and_other_surnames(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "没有了谢谢", "请问还有其他可以帮您的吗") == "goodbye"
+    assert intent(nlu, "我姓邵", "您好请问是赵女士吗") == "wrong_person"
+    assert intent(nlu, "我姓赵", "您好请问是赵女士吗") == "affirm"

@@ -31,6 +31,28 @@ MIN_MODEL_PROBABILITY = 0.30
 # A script example this close (pinyin ratio or n-gram cosine) decides before the generic rules.
 EXAMPLE_DECIDES = 0.90
 EXAMPLE_COUNTS = 0.62
+# An affirm/deny/reject keyword inside a question (孩子几岁可以学) yields to the model when it names a
+# question intent with at least this probability.
+QUESTION_YIELDS = 0.30
+# (A confident model overriding a plain answer keyword was measured on the held-out training files at
+# thresholds 0.7-0.95: +-1 line of 2,563. Not worth a second opinion on every answer, so there is none.)
+_ASKING = frozenset(
+    {
+        "ask_price",
+        "ask_identity",
+        "ask_source",
+        "is_robot",
+        "repeat",
+        "send_info",
+        "ask_detail",
+        "ask_address",
+        "ask_human",
+    }
+)
+_YIELDING = frozenset({"affirm", "deny", "reject"})
+# a keyword question (额度, 利息, 免费, 营业厅) in a reply that is not asking anything leaves the answer around it
+_NOUN_QUESTIONS = frozenset({"ask_price", "ask_detail", "ask_address", "ask_identity"})
+_ANSWER_OVER_NOUN = ("reject", "busy", "already_have", "goodbye")
 
 
 def base_lexicon() -> HomophoneLexicon:
@@ -149,18 +171,40 @@ class IntentRecognizer:
             return r
         if m := rules.RHETORICAL.search(core):
             return self._hit("reject", m.group(0), fixes, 0.9)
+        asking = rules.QUESTION.search(core) is not None
+        if (m := rules.SEND_OVER.search(core)) and rules.send_info(core):
+            return self._hit("send_info", m.group(0), fixes, 0.93)
         for intent, pattern in rules.QUESTIONS:
             if r := self._rule_any(intent, pattern, texts, fixes):
+                if intent in _NOUN_QUESTIONS and not asking:
+                    for answer in _ANSWER_OVER_NOUN:
+                        if a := self._rule(answer, dict(rules.ANSWERS)[answer], core, fixes):
+                            return a
                 return r
         if m := rules.GO_AHEAD.search(core):
             return self._hit("affirm", m.group(0), fixes, 0.9)
         for intent, pattern in rules.ANSWERS:
             if r := self._rule(intent, pattern, core, fixes):
-                return r
+                return self._second_opinion(r, core, asking)
 
         if example is not None and example[2] >= EXAMPLE_COUNTS:
             return self._from_example(example)
         return self._learned(core)
+
+    def _second_opinion(self, hit: Recognition, core: str, asking: bool) -> Recognition:
+        """An affirm/deny/reject keyword stands unless the reply is a question: then the model names the
+        question, or an open question about the offer is ask_detail."""
+        if not (asking and hit.intent in _YIELDING):
+            return hit
+        p = self._model.predict(core)
+        if p.intent in (hit.intent, UNKNOWN):
+            return hit
+        if asking and hit.intent in _YIELDING and p.intent in _ASKING and p.probability >= QUESTION_YIELDS:
+            return self._learned(core, f"问句，不取{hit.evidence}；")
+        q = rules.OPEN_QUESTION.search(core)
+        if asking and q and len(core) >= 5 and (hit.intent in ("affirm", "deny") or q.group("q")):
+            return Recognition("ask_detail", 0.6, f"问句，不取{hit.evidence}")
+        return hit
 
     def _rule(self, intent: str, pattern: re.Pattern[str], t: str, fixes: list[Correction]) -> Recognition | None:
         for kw in self._builtin_kw.get(intent, ()):
@@ -209,6 +253,14 @@ class IntentRecognizer:
         if not context:
             return None
         ctx = normalize(context)
+        if rules.ANYTHING_ELSE_CONTEXT.search(ctx) and rules.CLOSING_NO.match(core):
+            return Recognition("goodbye", 0.88, f"上文问还有没有别的「{context}」，回答「{core}」")
+        own, addressed = rules.OWN_SURNAME.match(core), rules.ADDRESSED.search(ctx)
+        if own and addressed:
+            other = own.group("surname") != addressed.group("surname")
+            return Recognition(
+                "wrong_person" if other else "affirm", 0.88, f"上文称呼「{addressed.group(0)}」，回答「{core}」"
+            )
         if rules.BARE_NO.match(core):
             if rules.NEED_CONTEXT.search(ctx):
                 return Recognition("reject", 0.88, f"上文问需求「{context}」，回答「{core}」")
@@ -240,8 +292,10 @@ class IntentRecognizer:
         intent, text, score = example
         return Recognition(intent, round(min(0.97, score), 3), f"相似例句「{text}」({score:.2f})")
 
-    def _learned(self, core: str) -> Recognition:
+    def _learned(self, core: str, why: str = "") -> Recognition:
         p = self._model.predict(core)
+        if p.probability < MIN_MODEL_PROBABILITY and rules.OPEN_QUESTION.search(core) and len(core) >= 4:
+            return Recognition("ask_detail", 0.5, f"{why}未识别的问句（模型最接近「{p.intent}」{p.probability:.2f}）")
         if p.intent == UNKNOWN or p.probability < MIN_MODEL_PROBABILITY:
             return Recognition(
                 UNKNOWN,
@@ -249,9 +303,9 @@ class IntentRecognizer:
                 f"模型无把握（最接近「{p.intent}」{p.probability:.2f}）",
             )
         if p.example:
-            evidence = f"相似例句「{p.example}」({p.similarity:.2f})，模型{p.probability:.2f}"
+            evidence = f"{why}相似例句「{p.example}」({p.similarity:.2f})，模型{p.probability:.2f}"
         else:
-            evidence = f"模型{p.probability:.2f}"
+            evidence = f"{why}模型{p.probability:.2f}"
         return Recognition(p.intent, round(p.probability, 3), evidence)
 
 
