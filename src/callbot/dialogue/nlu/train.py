@@ -21,6 +21,9 @@ from callbot.dialogue.nlu import model, text
 DATA = Path(__file__).resolve().parent / "data"
 # class_weight="balanced" and weak regularisation: the training set is small and every sentence counts
 C = 20.0
+# n-grams seen in one sentence only are dropped: they cannot generalise, and they were two thirds of the
+# vocabulary (and of the loaded model's memory)
+MIN_DF = 2
 
 
 def pinyin_table() -> dict[str, str]:
@@ -41,7 +44,7 @@ def fit(texts: list[str], labels: list[str], sources: tuple[tuple[str, str], ...
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    vec = TfidfVectorizer(analyzer=model.features, sublinear_tf=True)
+    vec = TfidfVectorizer(analyzer=model.features, sublinear_tf=True, min_df=MIN_DF)
     x = vec.fit_transform(texts)
     clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced")
     clf.fit(x, labels)
