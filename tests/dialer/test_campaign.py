@@ -3,6 +3,7 @@ levels; redials, DNC, frequency caps, pause/stop and windows behave; statistics 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -235,3 +236,99 @@ async def test_a_persona_campaign_spreads_levels_and_keeps_stats_equal_to_record
         pending = await tx.session.scalar(select(Customer.id).where(Customer.status == CustomerStatus.DIALLING))
     assert pending is None
     await assert_stats_match_records(store, campaign)
+
+
+async def test_a_call_whose_record_cannot_be_written_is_kept_and_written_later(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finished call is never dropped: when writing it fails (a locked or lost database), the dialer
+    keeps it, keeps its customer's lease, and writes it on a later try."""
+    from callbot.campaign import service as campaign_service
+
+    campaign = await make_campaign(store, [scripted(f"139000005{i:02d}", result="BUSY") for i in range(3)])
+    await start(store, campaign)
+    real_finish = campaign_service.finish
+    failures = {"left": 2}  # the batch, then the call alone
+
+    async def flaky_finish(tx: object, attempts: list[object]) -> list[int]:
+        if any(a.lease.phone == "13900000501" for a in attempts) and failures["left"] > 0:  # type: ignore[attr-defined]
+            failures["left"] -= 1
+            raise OSError("database went away")
+        return await real_finish(tx, attempts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(campaign_service, "finish", flaky_finish)
+    dialer = sim_dialer(store)
+    await dialer.tick()
+    while dialer._calls:  # the calls finish; writing one of them fails (batch, then alone)
+        await asyncio.sleep(0)
+    await dialer.flush()
+    assert len(await records(store, campaign.task_id)) == 2
+    async with store.transaction() as tx:
+        waiting = await tx.session.scalar(select(Customer).where(Customer.phone == "13900000501"))
+    assert waiting is not None and waiting.status is CustomerStatus.DIALLING  # still leased, not lost
+    await dialer.drain()  # a later try writes it
+    rows = await records(store, campaign.task_id)
+    assert sorted(r.phone for r in rows) == ["13900000500", "13900000501", "13900000502"]
+    assert (await task_row(store, campaign.task_id)).status is TaskStatus.COMPLETED
+    await assert_stats_match_records(store, campaign)
+
+
+async def test_resuming_a_task_whose_script_was_swapped_for_a_draft_is_refused(store: Store) -> None:
+    from callbot.errors import InvalidState
+    from callbot.script import service as script_service
+    from callbot.task.schemas import TaskUpdate
+
+    from factories import SCRIPT
+
+    campaign = await make_campaign(store, [scripted("13900000601", result="BUSY")])
+    await start(store, campaign)
+    async with store.transaction() as tx:
+        await task_service.apply_action(tx, campaign.tenant, campaign.task_id, TaskAction.PAUSE)
+        draft = await script_service.add_script(tx, campaign.tenant, SCRIPT.replace("测试分期回访", "草稿"), draft=True)
+        await task_service.update_task(tx, campaign.tenant, campaign.task_id, TaskUpdate(script_id=draft.script.id))
+    async with store.transaction() as tx:
+        with pytest.raises(InvalidState, match="no approved version"):
+            await task_service.apply_action(tx, campaign.tenant, campaign.task_id, TaskAction.RESUME)
+
+
+async def test_auto_tasks_wait_for_an_approved_script(store: Store, clock: FrozenClock) -> None:
+    from callbot.script import service as script_service
+    from callbot.task.schemas import TaskCreate
+
+    from factories import SCRIPT
+
+    campaign = await make_campaign(store, [scripted("13900000701", result="BUSY")])
+    async with store.transaction() as tx:
+        draft = await script_service.add_script(
+            tx, campaign.tenant, SCRIPT.replace("测试分期回访", "草稿二"), draft=True
+        )
+        task = await task_service.create_task(
+            tx,
+            campaign.tenant,
+            TaskCreate(name="自动", mode="AUTO", script_id=draft.script.id, line_ids=campaign.line_ids),
+        )
+    await sim_dialer(store).run_until_idle()
+    assert (await task_row(store, task.id)).status is TaskStatus.NOT_STARTED
+    async with store.transaction() as tx:
+        await script_service.approve_version(tx, campaign.tenant, draft.script.id, 1)
+    await sim_dialer(store).run_until_idle()
+    assert (await task_row(store, task.id)).status is not TaskStatus.NOT_STARTED
+
+
+async def test_one_number_in_two_tasks_is_never_called_twice_at_once(store: Store, clock: FrozenClock) -> None:
+    first = await make_campaign(store, [scripted("13900000801", result="BUSY")])
+    second = await make_campaign(store, [scripted("13900000801", result="BUSY")])
+    for campaign in (first, second):
+        await start(store, campaign)
+    dialer = sim_dialer(store)
+    assert await dialer.tick() == 1  # the second task's customer waits while the number is on a call
+    async with store.transaction() as tx:
+        rows = {c.task_id: c for c in await tx.session.scalars(select(Customer))}
+    assert rows[first.task_id].status is CustomerStatus.DIALLING
+    assert rows[second.task_id].status is CustomerStatus.PENDING and rows[second.task_id].next_attempt_at
+    await dialer.drain()
+    await dialer.run_until_idle()
+    assert await records(store, second.task_id) == []  # not yet: it waits two minutes
+    clock.advance(minutes=2)
+    await dialer.run_until_idle()
+    assert len(await records(store, second.task_id)) == 1

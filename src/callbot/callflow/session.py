@@ -92,15 +92,17 @@ async def place_call(
     leg = outcome.leg
     state = engine.new_state(variables)
     transferred = ""
+    failed = False
     try:
         state, transferred = await _converse(leg, engine, script, state, transfer_to)
     except Exception:  # a fault must not unwind the call: hang up and grade what was said
         log.exception("call %s failed mid-conversation", request.call_id)
+        failed = True
     finally:
         await leg.hangup()
     talk = leg.elapsed_s
     graded = grade(script, state, talk_seconds=talk)
-    end = state.end or "customer_hangup"
+    end = state.end or ("system_error" if failed else "customer_hangup")
     by = "PERSON" if leg.ended_by == "customer" or end == "customer_hangup" else "ROBOT"
     return CallOutcome(
         result=DialStatus.ANSWERED.value,

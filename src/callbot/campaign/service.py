@@ -8,6 +8,7 @@ an attempt whose lease ran out (its worker died) is closed as interrupted and le
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,15 +20,18 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 
 from callbot.callback import outbox
 from callbot.callflow.session import CallOutcome, unanswered
+from callbot.dnc import service as dnc_service
 from callbot.kit.db import Tx
 from callbot.kit.secrets import random_hex
-from callbot.models import CallbackSettings, CallRecord, Customer, DncEntry, Line, Task, Tenant
-from callbot.models.enums import CallResult, CustomerStatus, Level, TaskMode, TaskStatus
+from callbot.models import CallbackSettings, CallRecord, Customer, DncEntry, Script, Task, Tenant
+from callbot.models.enums import CallResult, CustomerStatus, Level, TaskMode, TaskStatus, TenantStatus
 from callbot.record.stats import StatsDelta, apply
 from callbot.task import service as task_service
 from callbot.task.states import RUNNING
 
 INTERRUPTED = "interrupted"
+# How long a customer waits when their number is already on a call from another task.
+NUMBER_BUSY_RETRY = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class Lease:
     phone: str
     properties: dict[str, Any]
     attempt: int
-    line_id: int
+    line_id: int  # 0 when unknown (an interrupted attempt whose line is gone): recorded as no line
     started_at: datetime
 
 
@@ -66,17 +70,21 @@ class InFlight:
 
 
 async def start_due_auto_tasks(tx: Tx) -> list[int]:
-    """AUTO tasks whose start time has come begin by themselves."""
+    """AUTO tasks whose start time has come begin by themselves (those whose script has an approved
+    version; the others wait for one)."""
     now = tx.now()
     due = await tx.session.scalars(
         select(Task)
+        .join(Script, Script.id == Task.script_id)
         .where(
             Task.status == TaskStatus.NOT_STARTED,
             Task.mode == TaskMode.AUTO,
             Task.deleted.is_(False),
+            Script.approved_version.is_not(None),
             or_(Task.start_time.is_(None), Task.start_time <= now),
         )
-        .with_for_update(key_share=True)
+        .with_for_update(key_share=True, of=Task)
+        .execution_options(populate_existing=True)
     )
     started = []
     for task in due:
@@ -87,8 +95,24 @@ async def start_due_auto_tasks(tx: Tx) -> list[int]:
 
 async def active_tasks(tx: Tx) -> list[Task]:
     """Tasks the dialer works on: started and neither paused, stopped nor complete."""
-    query = select(Task).where(Task.status.in_(RUNNING), Task.deleted.is_(False)).order_by(Task.id)
+    query = (
+        select(Task)
+        .join(Tenant, Tenant.id == Task.tenant_id)
+        .where(
+            Task.status.in_(RUNNING),
+            Task.deleted.is_(False),
+            Tenant.status == TenantStatus.ACTIVE,
+            or_(Tenant.expires_on.is_(None), Tenant.expires_on > tx.now()),
+        )
+        .order_by(Task.id)
+    )
     return list(await tx.session.scalars(query))
+
+
+async def still_running(tx: Tx, task: Task) -> bool:
+    """Read the task again under a lock: a pause, stop or delete committed since it was listed wins."""
+    fresh = await tx.session.get(Task, task.id, with_for_update={"key_share": True}, populate_existing=True)
+    return fresh is not None and fresh.status in RUNNING and not fresh.deleted
 
 
 async def move_task(tx: Tx, task_id: int, target: TaskStatus) -> bool:
@@ -121,7 +145,7 @@ async def complete_if_done(tx: Tx, task_id: int) -> bool:
             task.tenant_id,
             outbox.TASK_COMPLETED,
             {"task_id": task.id},
-            event_id=f"task-{task.sn}-completed-{int(tx.now().timestamp())}",
+            event_id=f"task-{task.sn}-completed-{uuid.uuid4().hex[:12]}",  # a reopened task completes again
         )
     return True
 
@@ -214,6 +238,15 @@ async def lease(
             update(Task).where(Task.id == task.id).values(finished_count=Task.finished_count + len(skipped))
         )
     skip_ids = {cid for cid, _ in skipped}
+    # A number on a call right now (from another task) waits a little: never two calls to one person.
+    talking = await _numbers_in_flight(tx, tenant.id, phones)
+    later = [cid for cid, phone in candidates if phone in talking and cid not in skip_ids]
+    if later:
+        await tx.session.execute(
+            update(Customer),
+            [{"id": cid, "next_attempt_at": now + NUMBER_BUSY_RETRY} for cid in later],
+        )
+    skip_ids.update(later)
     chosen = [cid for cid, _ in candidates if cid not in skip_ids]
     # Spread the attempts over the lines with room, most room first.
     assignment: dict[int, list[int]] = defaultdict(list)
@@ -243,6 +276,15 @@ async def lease(
     return leases
 
 
+async def _numbers_in_flight(tx: Tx, tenant_id: int, phones: Sequence[str]) -> set[str]:
+    rows = await tx.session.scalars(
+        select(Customer.phone).where(
+            Customer.tenant_id == tenant_id, Customer.status == CustomerStatus.DIALLING, Customer.phone.in_(phones)
+        )
+    )
+    return set(rows)
+
+
 async def _dnc_numbers(tx: Tx, tenant_id: int, phones: Sequence[str]) -> set[str]:
     rows = await tx.session.scalars(
         select(DncEntry.phone).where(DncEntry.tenant_id == tenant_id, DncEntry.phone.in_(phones))
@@ -268,10 +310,15 @@ async def _capped_numbers(tx: Tx, tenant: Tenant, phones: Sequence[str], now: da
     return {phone for phone, n in rows if n >= tenant.freq_cap_calls}
 
 
-async def renew_leases(tx: Tx, owner: str, lease_seconds: float) -> int:
+async def renew_leases(tx: Tx, owner: str, customer_ids: Sequence[int], lease_seconds: float) -> int:
+    """Extend the leases `owner` still holds on these customers."""
     result = await tx.session.execute(
         update(Customer)
-        .where(Customer.status == CustomerStatus.DIALLING, Customer.lease_owner == owner)
+        .where(
+            Customer.id.in_(customer_ids),
+            Customer.status == CustomerStatus.DIALLING,
+            Customer.lease_owner == owner,
+        )
         .values(lease_expires_at=tx.now() + timedelta(seconds=lease_seconds))
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -304,7 +351,7 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> list[int]:
                 "tenant_id": a.lease.tenant_id,
                 "task_id": a.lease.task_id,
                 "customer_id": a.lease.customer_id,
-                "line_id": a.lease.line_id,
+                "line_id": a.lease.line_id or None,
                 "script_id": a.script_id,
                 "script_version": a.script_version,
                 "sn": random_hex(32),
@@ -366,13 +413,13 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> list[int]:
         if a.outcome.intents.get("complaint"):
             complaints.append((tenant.id, a.lease.phone, record_id))
     await tx.session.execute(update(Customer), customer_updates)
-    for task_id, n in finished_by_task.items():
+    for task_id, n in sorted(finished_by_task.items()):  # one lock order with the scheduler: by task id
         await tx.session.execute(
             update(Task).where(Task.id == task_id).values(finished_count=Task.finished_count + n, updated_at=now)
         )
     for task_id in sorted(deltas):
         await apply(tx, task_id, deltas[task_id])
-    await _add_complaints(tx, complaints)
+    await _add_complaints(tx, tenants, complaints)
     await _enqueue_call_events(tx, attempts, record_ids)
     for task_id in sorted(finished_by_task):
         await complete_if_done(tx, task_id)
@@ -393,24 +440,17 @@ def redial_at(rules: Iterable[dict[str, Any]], result: str, attempt: int, now: d
     return None
 
 
-async def _add_complaints(tx: Tx, complaints: list[tuple[int, str, int]]) -> None:
+async def _add_complaints(tx: Tx, tenants: dict[int, Tenant], complaints: list[tuple[int, str, int]]) -> None:
     """A complaint (投诉) is an opt-out: the number goes on the tenant's DNC list, the record as its reason."""
     for tenant_id, phone, record_id in complaints:
-        already = await tx.session.scalar(
-            select(DncEntry.id).where(DncEntry.tenant_id == tenant_id, DncEntry.phone == phone)
+        await dnc_service.add_number(
+            tx,
+            tenants[tenant_id],
+            phone,
+            source="complaint",
+            reason=f"客户投诉（通话记录 {record_id}）",
+            record_id=record_id,
         )
-        if already is None:
-            tx.session.add(
-                DncEntry(
-                    tenant_id=tenant_id,
-                    phone=phone,
-                    source="complaint",
-                    reason=f"客户投诉（通话记录 {record_id}）",
-                    record_id=record_id,
-                    created_at=tx.now(),
-                )
-            )
-    await tx.session.flush()
 
 
 async def _wants_callbacks(tx: Tx, tenant_id: int, *, task: bool = False) -> bool:
@@ -453,7 +493,6 @@ async def recover_interrupted(tx: Tx, *, all_leases: bool = False) -> int:
     stale = list(await tx.session.scalars(query.with_for_update(skip_locked=True)))
     if not stale:
         return 0
-    lines = {line.id: line for line in await tx.session.scalars(select(Line))}
     attempts = [
         FinishedAttempt(
             Lease(
@@ -464,7 +503,7 @@ async def recover_interrupted(tx: Tx, *, all_leases: bool = False) -> int:
                 c.phone,
                 dict(c.properties or {}),
                 c.attempts,
-                c.dial_line_id if c.dial_line_id in lines else 0,
+                c.dial_line_id or 0,
                 now,
             ),
             _interrupted_outcome(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,7 +74,10 @@ class Dialer:
         self._recognizers: dict[str, IntentRecognizer] = {}
         self._calls: set[asyncio.Task[None]] = set()
         self._finished: list[FinishedAttempt] = []
-        self._lock = asyncio.Lock()
+        # Finished calls that could not be written yet: (when to try again, tries so far, the call).
+        self._retry: list[tuple[float, int, FinishedAttempt]] = []
+        # Customers this dialer holds a lease on (calls in flight or not yet written).
+        self._held: set[int] = set()
 
     # --- running ---------------------------------------------------------------------------------------
 
@@ -102,7 +106,7 @@ class Dialer:
         """Wait for every call in flight, then write what is left."""
         while self._calls:
             await asyncio.gather(*list(self._calls), return_exceptions=True)
-        await self.flush()
+        await self.flush(final=True)
 
     async def run_until_idle(self, max_ticks: int = 10_000) -> None:
         """Tick and drain until no call is in flight and a tick launches nothing (tests, benchmarks)."""
@@ -118,8 +122,8 @@ class Dialer:
         """One round. Returns how many calls it launched."""
         async with self.store.transaction() as tx:
             await campaign.start_due_auto_tasks(tx)
-        to_launch: list[tuple[Lease, Task, Line, _Runtime | None]] = []
-        async with self._lock, self.store.transaction() as tx:
+        to_launch: list[tuple[Lease, Task, Line, _Runtime]] = []
+        async with self.store.transaction() as tx:
             now = tx.now()
             tasks = await campaign.active_tasks(tx)
             if not tasks:
@@ -133,24 +137,35 @@ class Dialer:
                     continue
                 flight = await campaign.in_flight(tx, tenant_id)
                 for task in by_tenant[tenant_id]:
-                    leases = await self._schedule_task(tx, tenant, task, flight, now)
-                    if not leases:
+                    scheduled = await self._schedule_task(tx, tenant, task, flight, now)
+                    if scheduled is None:
                         continue
-                    runtime = await self._runtime(tx, tenant, task)
+                    leases, runtime = scheduled
                     lines = {line.id: line for line in task.lines}
                     to_launch.extend((lease, task, lines[lease.line_id], runtime) for lease in leases)
         for lease, task, line, runtime in to_launch:
             self._launch(lease, task, line, runtime)
         return len(to_launch)
 
-    async def _schedule_task(self, tx: Tx, tenant: Tenant, task: Task, flight: InFlight, now: datetime) -> list[Lease]:
+    async def _schedule_task(
+        self, tx: Tx, tenant: Tenant, task: Task, flight: InFlight, now: datetime
+    ) -> tuple[list[Lease], _Runtime] | None:
+        """Move the task with its window and limits and lease what it may dial now (None: nothing)."""
+        if not await campaign.still_running(tx, task):
+            return None  # paused, stopped or deleted since the task list was read
         busy = flight.by_task.get(task.id, 0)
         lines = [line for line in task.lines if line.enabled and line.gateway in self.gateways]
         if not lines:
             # No usable line: the system suspends the task until one is enabled again.
             if busy == 0:
                 await campaign.move_task(tx, task.id, TaskStatus.SYSTEM_SUSPENDED)
-            return []
+            return None
+        runtime = await self._runtime(tx, tenant, task)
+        if runtime is None:
+            # No approved script version to run: suspended rather than burning customers on failures.
+            if busy == 0:
+                await campaign.move_task(tx, task.id, TaskStatus.SYSTEM_SUSPENDED)
+            return None
         schedule = Schedule(
             ZoneInfo(tenant.timezone),
             (tenant.calling_start, tenant.calling_end),
@@ -161,7 +176,7 @@ class Dialer:
             # Outside the daily window or inside an inactive slot: runnable, waiting for the window.
             if busy == 0:
                 await campaign.move_task(tx, task.id, TaskStatus.RUNNABLE)
-            return []
+            return None
         task_room = task.robot_count - busy
         tenant_room = tenant.seats - flight.by_tenant.get(tenant.id, 0)
         line_room = {line.id: line.concurrency - flight.by_line.get(line.id, 0) for line in lines}
@@ -182,21 +197,21 @@ class Dialer:
             await campaign.move_task(tx, task.id, TaskStatus.IN_QUEUE)
         elif not await campaign.complete_if_done(tx, task.id):
             await campaign.move_task(tx, task.id, TaskStatus.RUNNABLE)  # waiting for redials
-        return leases
+        for lease in leases:
+            self._held.add(lease.customer_id)
+        return leases, runtime
 
     # --- calls -----------------------------------------------------------------------------------------
 
-    def _launch(self, lease: Lease, task: Task, line: Line, runtime: _Runtime | None) -> None:
+    def _launch(self, lease: Lease, task: Task, line: Line, runtime: _Runtime) -> None:
         call = asyncio.create_task(self._call(lease, task, line, runtime), name=f"call:{task.id}:{lease.customer_id}")
         self._calls.add(call)
         call.add_done_callback(self._calls.discard)
         self.stats.launched += 1
         self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._calls))
 
-    async def _call(self, lease: Lease, task: Task, line: Line, runtime: _Runtime | None) -> None:
+    async def _call(self, lease: Lease, task: Task, line: Line, runtime: _Runtime) -> None:
         try:
-            if runtime is None:
-                raise LookupError(f"script {task.script_id} has no approved version to run")
             variables = {"name": lease.name, "phone": lease.phone, **lease.properties}
             request = DialRequest(
                 call_id=f"{task.id}-{lease.customer_id}-{lease.attempt}",
@@ -222,8 +237,8 @@ class Dialer:
             FinishedAttempt(
                 lease,
                 outcome,
-                script_id=runtime.script_id if runtime else task.script_id,
-                script_version=runtime.version if runtime else None,
+                script_id=runtime.script_id,
+                script_version=runtime.version,
             )
         )
         self.stats.finished += 1
@@ -252,27 +267,43 @@ class Dialer:
 
     # --- writing results -----------------------------------------------------------------------------
 
-    async def flush(self) -> int:
-        """Write finished calls. A batch that fails is retried call by call, so one bad call cannot hold
-        back the rest (its lease then runs out and it is closed as interrupted)."""
+    async def flush(self, *, final: bool = False) -> int:
+        """Write finished calls. A batch that fails is written call by call; a call that still cannot be
+        written waits and is tried again later (never dropped: its customer keeps its lease meanwhile, and
+        were this process to die, the attempt would be closed as interrupted)."""
         written = 0
         while self._finished:
             batch = self._finished[: self.options.flush_batch]
             del self._finished[: len(batch)]
-            try:
-                async with self.store.transaction() as tx:
-                    await campaign.finish(tx, batch)
+            if await self._write(batch):
                 written += len(batch)
-            except Exception:
-                log.exception("writing %d finished calls failed; writing them one by one", len(batch))
-                for one in batch:
-                    try:
-                        async with self.store.transaction() as tx:
-                            await campaign.finish(tx, [one])
-                        written += 1
-                    except Exception:
-                        log.exception("could not write the call to %s", one.lease.phone)
+                continue
+            for one in batch:
+                if await self._write([one]):
+                    written += 1
+                else:
+                    self._retry.append((time.monotonic() + 1.0, 1, one))
+        waiting, self._retry = self._retry, []
+        for due, tries, one in waiting:
+            if not final and due > time.monotonic():
+                self._retry.append((due, tries, one))
+            elif await self._write([one]):
+                written += 1
+            else:
+                log.error("the call to %s is still not written (try %d); trying again", one.lease.phone, tries)
+                self._retry.append((time.monotonic() + min(60.0, 2.0**tries), tries + 1, one))
         return written
+
+    async def _write(self, batch: list[FinishedAttempt]) -> bool:
+        try:
+            async with self.store.transaction() as tx:
+                await campaign.finish(tx, batch)
+        except Exception:
+            log.exception("writing %d finished call(s) failed", len(batch))
+            return False
+        for one in batch:
+            self._held.discard(one.lease.customer_id)
+        return True
 
     async def _flush_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -280,14 +311,19 @@ class Dialer:
             await _pause(stop, self.options.flush_seconds)
 
     async def _lease_keeper(self, stop: asyncio.Event) -> None:
+        """Keep this dialer's leases alive while their calls (or their unwritten records) last, and close
+        other workers' expired ones. A failed round is logged and tried again: it must not stop the dialer."""
         interval = self.options.lease_seconds / 3
         while not stop.is_set():
             await _pause(stop, max(0.5, interval / _clock_rate(self.store)))
-            if self._calls:
-                async with self.store.transaction() as tx:
-                    await campaign.renew_leases(tx, self.owner, self.options.lease_seconds)
-            if not self.options.recover_all_at_start:
-                await self.recover()  # other workers' expired leases
+            try:
+                if self._held:
+                    async with self.store.transaction() as tx:
+                        await campaign.renew_leases(tx, self.owner, sorted(self._held), self.options.lease_seconds)
+                if not self.options.recover_all_at_start:
+                    await self.recover()  # other workers' expired leases
+            except Exception:
+                log.exception("renewing or recovering leases failed; trying again")
 
 
 def _clock_rate(store: Store) -> float:

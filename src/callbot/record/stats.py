@@ -13,6 +13,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from callbot.kit.db import Tx
 from callbot.models import CallRecord, Task, TaskStats, TaskStatsDaily, Tenant
@@ -136,14 +138,21 @@ async def apply(tx: Tx, task_id: int, delta: StatsDelta) -> None:
     row.durations = _merged(row.durations, delta.durations)
     row.concerns = _merged(row.concerns, delta.concerns)
     for day, counts in delta.days.items():
-        daily = await tx.session.get(TaskStatsDaily, (task_id, day), with_for_update=True)
-        if daily is None:
-            daily = TaskStatsDaily(task_id=task_id, day=day, calls=0, answered=0, chat_seconds=0)
-            tx.session.add(daily)
+        await _insert_if_missing(
+            tx, TaskStatsDaily, {"task_id": task_id, "day": day, "calls": 0, "answered": 0, "chat_seconds": 0}
+        )
+        daily = await tx.session.get(TaskStatsDaily, (task_id, day), with_for_update=True, populate_existing=True)
+        assert daily is not None
         daily.calls += counts.calls
         daily.answered += counts.answered
         daily.chat_seconds += counts.chat_seconds
     await tx.session.flush()
+
+
+async def _insert_if_missing(tx: Tx, model: type[TaskStats] | type[TaskStatsDaily], values: dict[str, object]) -> None:
+    dialect = (await tx.session.connection()).dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    await tx.session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 @dataclass(frozen=True)

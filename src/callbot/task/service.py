@@ -71,7 +71,8 @@ async def get_task(
     if not include_deleted:
         query = query.where(Task.deleted.is_(False))
     if for_update:
-        query = query.with_for_update(key_share=True)
+        # The lock is worth something only if the row is read again under it, not served from the session.
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     task = await tx.session.scalar(query)
     if task is None:
         raise TaskNotFound(f"no task with id {task_id}")
@@ -160,9 +161,11 @@ async def apply_action(tx: Tx, tenant: Tenant, task_id: int, action: TaskAction)
         raise IllegalTaskTransition(
             f"cannot {action.value} task {task.id}: it is {task.status.value}", state=task.status.value
         )
-    if action is TaskAction.START:
+    if action in (TaskAction.START, TaskAction.RESUME):
+        # Never dial on a draft: the script may have been swapped while the task was paused.
         script = await script_service.get_script(tx, tenant, task.script_id)
-        await script_service.approved_document(tx, script)  # refuse to start on a draft-only script
+        await script_service.approved_document(tx, script)
+    if action is TaskAction.START:
         task.started_at = tx.now()
     if target is TaskStatus.TERMINATE:
         task.finished_at = tx.now()
