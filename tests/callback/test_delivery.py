@@ -18,10 +18,12 @@ from callbot.callback.delivery import Deliverer
 from callbot.callback.receiver import CallbackReceiver
 from callbot.kit.clock import FrozenClock
 from callbot.kit.db import Store
-from callbot.models import CallRecord, DeliveryAttempt, OutboxEvent
+from callbot.models import CallbackSettings, CallRecord, DeliveryAttempt, OutboxEvent
 from callbot.runtime import build_renderers
 from callbot.task import service as task_service
 from callbot.task.states import TaskAction
+
+from factories import make_account, make_task
 
 
 @pytest.fixture
@@ -151,3 +153,16 @@ async def test_no_url_means_no_event_and_manual_redeliver_sends_again(
     async with store.transaction() as tx:
         theirs = list(await tx.session.scalars(select(OutboxEvent).where(OutboxEvent.tenant_id == quiet.tenant.id)))
     assert theirs == []
+
+
+async def test_an_event_of_a_tenant_without_settings_is_skipped_and_makes_none(store: Store) -> None:
+    account = await make_account(store)
+    task_id = await make_task(store, account)
+    async with store.transaction() as tx:
+        await outbox.enqueue(tx, account.tenant.id, outbox.TASK_COMPLETED, {"task_id": task_id})
+    async with httpx.AsyncClient() as http:
+        await deliver_all(store, http)
+    async with store.transaction() as tx:
+        event = await tx.session.scalar(select(OutboxEvent))
+        assert event is not None and event.status == outbox.SKIPPED
+        assert list(await tx.session.scalars(select(CallbackSettings))) == []

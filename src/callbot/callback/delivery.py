@@ -1,7 +1,8 @@
-"""The callback deliverer: leases due outbox events, renders each in the dialect its tenant chose, POSTs it
-with a timeout, logs every attempt, and retries on the Yiwise schedule (1, 2, 4 … minutes, 10 tries,
-24 hours). Delivery is at least once: an event is marked delivered only after its receiver accepted it,
-and a deliverer that dies mid-delivery leaves its leased events to be sent again.
+"""The callback deliverer: leases due outbox events, renders each in the dialect of the settings it goes
+by (its task owner's or its tenant's: callback/service.py:settings_for_event), POSTs it with a timeout,
+logs every attempt, and retries on the Yiwise schedule (1, 2, 4 … minutes, 10 tries, 24 hours).
+Delivery is at least once: an event is marked delivered only after its receiver accepted it, and a
+deliverer that dies mid-delivery leaves its leased events to be sent again.
 """
 
 from __future__ import annotations
@@ -220,15 +221,22 @@ class Deliverer:
 
     async def _render_all(self, tx: Tx, events: list[OutboxEvent]) -> dict[int, Delivery | None]:
         rendered: dict[int, Delivery | None] = {}
-        tenants: dict[int, tuple[Tenant | None, CallbackSettings | None]] = {}
+        tenants: dict[int, Tenant | None] = {}
+        # Events of one batch mostly share a task: its settings are looked up once.
+        chosen: dict[tuple[int, str, int | None], CallbackSettings | None] = {}
         for event in events:
             if event.tenant_id not in tenants:
-                tenant = await tx.session.get(Tenant, event.tenant_id)
-                settings = await settings_service.get_settings(tx, tenant) if tenant else None
-                tenants[event.tenant_id] = (tenant, settings)
-            tenant, settings = tenants[event.tenant_id]
-            renderer = self.renderers.get(settings.dialect) if settings else None
+                tenants[event.tenant_id] = await tx.session.get(Tenant, event.tenant_id)
+            tenant = tenants[event.tenant_id]
             try:
+                settings = None
+                if tenant is not None:
+                    task_id = event.subject.get("task_id")
+                    key = (tenant.id, event.kind, None if task_id is None else int(task_id))
+                    if key not in chosen:
+                        chosen[key] = await settings_service.settings_for_event(tx, tenant, *key[1:])
+                    settings = chosen[key]
+                renderer = self.renderers.get(settings.dialect) if settings else None
                 rendered[event.id] = (
                     await renderer.render(tx, tenant, settings, event) if renderer and tenant and settings else None
                 )

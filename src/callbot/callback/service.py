@@ -1,4 +1,5 @@
-"""Callback settings: http(s) URLs only, one setting per tenant (and optionally per user)."""
+"""Callback settings: http(s) URLs only, one setting per tenant (and optionally per user), and which of
+them an event goes by."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from callbot.errors import ValidationFailed
+from callbot.callback import outbox
+from callbot.errors import NotFound, ValidationFailed
 from callbot.kit.db import Tx
 from callbot.kit.secrets import random_alnum
 from callbot.models import CallbackSettings, Tenant
+from callbot.task import service as task_service
 
 DIALECTS = ("native", "yiwise", "digelao")
 
@@ -33,14 +36,34 @@ def check_url(url: str, field: str) -> str:
     return url
 
 
+async def find_settings(tx: Tx, tenant: Tenant, user_id: int | None = None) -> CallbackSettings | None:
+    """The tenant's settings row (or a user's own), None when there is none yet."""
+    query = select(CallbackSettings).where(
+        CallbackSettings.tenant_id == tenant.id,
+        CallbackSettings.user_id.is_(None) if user_id is None else CallbackSettings.user_id == user_id,
+    )
+    return await tx.session.scalar(query)
+
+
+async def settings_for_event(tx: Tx, tenant: Tenant, kind: str, task_id: int | None) -> CallbackSettings | None:
+    """The settings an event goes by (Digelao §4.1): its task owner's own row when that row has the URL for
+    the event (`url` for a call, `task_url` for task and import events), else the tenant's row. None when
+    neither exists: the event has nowhere to go."""
+    if task_id is not None:
+        try:
+            task = await task_service.get_task(tx, tenant, task_id, include_deleted=True)
+        except NotFound:
+            task = None
+        if task is not None and task.owner_user_id is not None:
+            own = await find_settings(tx, tenant, task.owner_user_id)
+            if own is not None and (own.url if kind == outbox.CALL_FINISHED else own.task_url):
+                return own
+    return await find_settings(tx, tenant)
+
+
 async def get_settings(tx: Tx, tenant: Tenant, user_id: int | None = None) -> CallbackSettings:
     """The settings row, made with defaults (off, no URL) the first time it is asked for."""
-    settings = await tx.session.scalar(
-        select(CallbackSettings).where(
-            CallbackSettings.tenant_id == tenant.id,
-            CallbackSettings.user_id.is_(None) if user_id is None else CallbackSettings.user_id == user_id,
-        )
-    )
+    settings = await find_settings(tx, tenant, user_id)
     if settings is None:
         settings = CallbackSettings(
             tenant_id=tenant.id,

@@ -1,14 +1,14 @@
 """Digelao pushes through the callback deliverer: which URL an event goes to, and its body.
 
-- `call.finished` → `callback_url` of the task owner's settings (else the main account's), only with
-  `open_callback` = 1; the body is a crmList item (§5.2).
+The deliverer hands over the settings the event goes by: the task owner's own when they have the URL,
+else the main account's (callback/service.py:settings_for_event).
+
+- `call.finished` → `callback_url`, only with `open_callback` = 1; the body is a crmList item (§5.2).
 - `import.finished` → `task_callback_url`, whatever `open_callback` says (§5.1).
 - `task.completed` has no Digelao push: skipped.
 """
 
 from __future__ import annotations
-
-from sqlalchemy import select
 
 from callbot.api.dialects.digelao import pushes
 from callbot.api.dialects.digelao.mapping import DigelaoOptions
@@ -30,18 +30,16 @@ class DigelaoRenderer:
 
     async def render(self, tx: Tx, tenant: Tenant, settings: CallbackSettings, event: OutboxEvent) -> Delivery | None:
         task = await task_service.get_task(tx, tenant, int(event.subject["task_id"]), include_deleted=True)
-        own = await _owner_settings(tx, tenant, task.owner_user_id)
         if event.kind == outbox.IMPORT_FINISHED:
-            url = (own.task_url if own and own.task_url else "") or settings.task_url
+            url = settings.task_url
             if not url:
                 return None
             row = await customer_service.get_import(tx, tenant, int(event.subject["import_id"]))
             body = pushes.encode(pushes.import_push_payload(task, row))
         elif event.kind == outbox.CALL_FINISHED:
-            chosen = own if own and own.url else settings
-            if not chosen.enabled or not chosen.url:
+            if not settings.enabled or not settings.url:
                 return None
-            url = chosen.url
+            url = settings.url
             record = await record_service.get_record(tx, tenant, int(event.subject["record_id"]))
             customer = await tx.session.get(Customer, record.customer_id)
             script = await tx.session.get(Script, task.script_id)
@@ -58,14 +56,6 @@ class DigelaoRenderer:
         if secret:
             headers[pushes.SIGNATURE_HEADER] = pushes.signature(secret, body)
         return Delivery(url, body, headers, lambda status, data: pushes.is_success(status, data))
-
-
-async def _owner_settings(tx: Tx, tenant: Tenant, user_id: int | None) -> CallbackSettings | None:
-    if user_id is None:
-        return None
-    return await tx.session.scalar(
-        select(CallbackSettings).where(CallbackSettings.tenant_id == tenant.id, CallbackSettings.user_id == user_id)
-    )
 
 
 __all__ = ["DigelaoRenderer"]
