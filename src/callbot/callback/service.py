@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from callbot.callback import outbox
 from callbot.errors import NotFound, ValidationFailed
@@ -42,7 +44,7 @@ async def find_settings(tx: Tx, tenant: Tenant, user_id: int | None = None) -> C
         CallbackSettings.tenant_id == tenant.id,
         CallbackSettings.user_id.is_(None) if user_id is None else CallbackSettings.user_id == user_id,
     )
-    return await tx.session.scalar(query)
+    return await tx.session.scalar(query.order_by(CallbackSettings.id).limit(1))
 
 
 async def settings_for_event(tx: Tx, tenant: Tenant, kind: str, task_id: int | None) -> CallbackSettings | None:
@@ -65,14 +67,20 @@ async def get_settings(tx: Tx, tenant: Tenant, user_id: int | None = None) -> Ca
     """The settings row, made with defaults (off, no URL) the first time it is asked for."""
     settings = await find_settings(tx, tenant, user_id)
     if settings is None:
-        settings = CallbackSettings(
-            tenant_id=tenant.id,
-            user_id=user_id,
-            secret_encrypted=tx.secrets.encrypt(random_alnum(32)),
-            updated_at=tx.now(),
-        )
-        tx.session.add(settings)
-        await tx.session.flush()
+        # Two first asks at once both find nothing: the unique indexes let one insert win and the other do
+        # nothing, and both read the winner's row. (Not a savepoint: on SQLite, releasing one that opened
+        # the transaction commits it.)
+        dialect = (await tx.session.connection()).dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        values = {
+            "tenant_id": tenant.id,
+            "user_id": user_id,
+            "secret_encrypted": tx.secrets.encrypt(random_alnum(32)),
+            "updated_at": tx.now(),
+        }
+        await tx.session.execute(insert(CallbackSettings).values(**values).on_conflict_do_nothing())
+        settings = await find_settings(tx, tenant, user_id)
+        assert settings is not None
     return settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callbot.kit.db import Base, UtcDateTime
@@ -12,7 +12,17 @@ from callbot.kit.db import Base, UtcDateTime
 
 class CallbackSettings(Base):
     __tablename__ = "callback_settings"
-    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id"),
+        # The constraint above treats NULL user ids as distinct: this keeps one tenant-level row per tenant.
+        Index(
+            "uq_callback_settings_tenant_row",
+            "tenant_id",
+            unique=True,
+            postgresql_where=text("user_id IS NULL"),
+            sqlite_where=text("user_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
