@@ -8,7 +8,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time
-from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -369,7 +368,8 @@ def _json_value(value: Any, name: str) -> Any:
 
 
 def _windows(value: Any, tenant: Tenant) -> tuple[time, time, list[dict[str, str]]]:
-    """Daily periods → the task's window (first start to last end) and the gaps between them."""
+    """Daily periods → the task's window (first start to last end) and the gaps between them: the times no
+    period covers (a period inside an earlier, longer one leaves no gap after it)."""
     if value is None or value == "":
         return tenant.calling_start, tenant.calling_end, []
     periods = _json_value(value, "periods")
@@ -379,12 +379,13 @@ def _windows(value: Any, tenant: Tenant) -> tuple[time, time, list[dict[str, str
         raise DigelaoError(BAD_PARAM, "periods must be [{start_at, end_at}, …] of HH:MM:SS") from None
     if not spans:
         return tenant.calling_start, tenant.calling_end, []
-    gaps = [
-        {"start": a_end.isoformat(), "end": b_start.isoformat()}
-        for (_, a_end), (b_start, _) in pairwise(spans)
-        if b_start > a_end
-    ]
-    return spans[0][0], max(end for _, end in spans), gaps
+    gaps = []
+    covered_until = spans[0][1]
+    for start, end in spans[1:]:
+        if start > covered_until:
+            gaps.append({"start": covered_until.isoformat(), "end": start.isoformat()})
+        covered_until = max(covered_until, end)
+    return spans[0][0], covered_until, gaps
 
 
 def _cell(value: Any) -> str:
