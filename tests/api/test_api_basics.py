@@ -104,3 +104,13 @@ async def test_unknown_fields_are_refused(client: httpx.AsyncClient, store: Stor
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "concurency"
+
+
+async def test_a_body_that_is_not_json_is_named_as_such(client: httpx.AsyncClient, store: Store) -> None:
+    account = await make_account(store)
+    response = await client.post(
+        "/api/v1/lines", content=b'{"phone": ', headers={**account.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    detail = response.json()["error"]["details"][0]
+    assert detail["field"] == "body" and "not valid JSON" in detail["message"]

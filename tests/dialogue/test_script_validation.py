@@ -11,7 +11,7 @@ import yaml
 from callbot.dialogue.script import ScriptInvalid, Visited, load_script, validate_script
 from callbot.errors import ValidationFailed
 
-SPEC = Path("/work/shared/spec/script-format.md")
+SPEC = Path(__file__).resolve().parents[2] / "docs" / "script-format.md"
 
 BASE = """\
 format: 1

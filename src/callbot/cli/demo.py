@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from callbot.cli._common import print_json
-from callbot.cli.server import run_server
+from callbot.cli.server import run_server, setup_logging
 from callbot.config import Settings
 from callbot.credential import service as credential_service
 from callbot.customer import service as customer_service
@@ -196,4 +196,5 @@ def demo(host: str | None, port: int | None, no_serve: bool, exit_when_done: boo
         f"try: curl -H 'Authorization: Bearer {token}' http://{bind_host}:{bind_port}/api/v1/tasks/{info['task_id']}/stats",
         err=True,
     )
+    setup_logging(settings)
     asyncio.run(run_server(settings, bind_host, bind_port))

@@ -4,7 +4,9 @@ callback delivery only, for scaling out on PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
+import sys
 
 import click
 import uvicorn
@@ -12,6 +14,14 @@ import uvicorn
 from callbot.app import create_app
 from callbot.config import Settings
 from callbot.runtime import open_store, run_workers
+
+log = logging.getLogger("callbot")
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 async def run_server(settings: Settings, host: str, port: int, *, workers: bool = True) -> None:
@@ -37,6 +47,9 @@ async def run_server(settings: Settings, host: str, port: int, *, workers: bool 
 
 async def run_worker(settings: Settings) -> None:
     store = await open_store(settings)
+    log.info("callbot worker on %s: dialer and callback delivery running", store.dialect)
+    if store.dialect == "sqlite":
+        log.info("on SQLite run one worker (or serve) per data folder; scale out on PostgreSQL")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -60,10 +73,13 @@ async def run_worker(settings: Settings) -> None:
 def serve(host: str | None, port: int | None, role: str) -> None:
     """Run callbot: the native API at /api/v1 (docs at /docs), the dialer and callback delivery."""
     settings = Settings()
+    setup_logging(settings)
     asyncio.run(run_server(settings, host or settings.host, port or settings.port, workers=role == "all"))
 
 
 @click.command()
 def worker() -> None:
     """Run the dialer and callback delivery without the API (scale out beside `callbot serve --role api`)."""
-    asyncio.run(run_worker(Settings()))
+    settings = Settings()
+    setup_logging(settings)
+    asyncio.run(run_worker(settings))

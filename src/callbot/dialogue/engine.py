@@ -5,7 +5,7 @@
 its state is a small JSON-able value, so a call can be replayed in a test or resumed in another
 process. Recognition is delegated to any object with `recognize(text, context)` (the NLU package).
 
-The rules are those of `spec/script-format.md`; what the spec leaves open is decided here:
+The rules are those of `docs/script-format.md`; what the spec leaves open is decided here:
 - a customer turn is resolved in the order: node `branches`, `global`, `faq`, the built-in
   `repeat` intent (没听清: say the prompt again, not counted as a miss), node `default`, then a
   miss: the first miss repeats the node, the second ends the call politely (`settings.goodbye`);

@@ -1,6 +1,6 @@
 """Robot scripts (话术): load a YAML/JSON script into immutable objects, and validate it.
 
-The format is fixed by `spec/script-format.md`; the keys this project adds are documented in
+The format is fixed by `docs/script-format.md`; the keys this project adds are documented in
 `examples/scripts/README.md`. Validation never stops at the first problem: it collects every
 problem with its location (`nodes.intro.branches.affirm: no node named 'agre_end'`), because a
 script author fixes a whole file at once and the store refuses an invalid script with the same list.

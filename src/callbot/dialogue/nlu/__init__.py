@@ -1,4 +1,4 @@
-"""Mandarin intent recognition (意图识别) for ASR text: the contract of spec/intents.md."""
+"""Mandarin intent recognition (意图识别) for ASR text: the contract of docs/intents.md."""
 
 from callbot.dialogue.nlu.intents import BUILTIN_INTENTS, IntentDefinition, Recognition
 from callbot.dialogue.nlu.recognizer import IntentRecognizer, build_recognizer

@@ -1,10 +1,10 @@
-"""Public types of intent recognition (意图识别) and the built-in intent library of spec/intents.md."""
+"""Public types of intent recognition (意图识别) and the built-in intent library of docs/intents.md."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# id -> Chinese name, exactly the table of spec/intents.md (order kept).
+# id -> Chinese name, exactly the table of docs/intents.md (order kept).
 BUILTIN_INTENTS: dict[str, str] = {
     "affirm": "肯定",
     "deny": "否定",

@@ -1,7 +1,7 @@
 """IntentRecognizer: explicit rules first, then script examples, then the learned model.
 
 A reply goes through: normalise -> homophone correction -> double negation -> filler removal;
-then the rule book of spec/intents.md in priority order (rules.py); a script's keywords join the
+then the rule book of docs/intents.md in priority order (rules.py); a script's keywords join the
 rules at their intent's place, its own intents just after the callback check; then near-identical
 script examples; and only when nothing fired the linear model over n-grams and pinyin.
 """

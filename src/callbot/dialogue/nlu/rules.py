@@ -1,4 +1,4 @@
-"""Explicit rules of spec/intents.md: keyword patterns per intent and the priority that resolves a
+"""Explicit rules of docs/intents.md: keyword patterns per intent and the priority that resolves a
 reply carrying two intents.
 
 Patterns run on normalised, homophone-corrected text. Order is the rule book: abuse beats
