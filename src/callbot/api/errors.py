@@ -65,6 +65,13 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _detail(error: Any) -> dict[str, str]:
+    if error.get("type") == "json_invalid":
+        reason = error.get("ctx", {}).get("error", "syntax error")
+        return {"field": "body", "message": f"the body is not valid JSON ({reason})"}
+    return {"field": _field_path(tuple(error.get("loc", ()))), "message": str(error.get("msg", ""))}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(CallbotError)
     async def _callbot(_request: Request, exc: CallbotError) -> JSONResponse:
@@ -72,9 +79,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))} for e in exc.errors()
-        ]
+        details = [_detail(e) for e in exc.errors()]
         first = details[0] if details else {"field": "body", "message": "invalid"}
         message = f"{first['field']}: {first['message']}"
         if len(details) > 1:
