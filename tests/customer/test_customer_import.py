@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import select
 
+from callbot.callback import outbox
+from callbot.callback import service as callback_service
 from callbot.cli.customer import import_file
-from callbot.customer.reader import CustomerFile, detect_encoding
-from callbot.kit.db import Store
-from callbot.models.enums import TaskStatus
+from callbot.customer import service as customer_service
+from callbot.customer.reader import CustomerFile, SourceRow, detect_encoding
+from callbot.customer.service import CustomerImporter
+from callbot.kit.db import Store, Tx
+from callbot.models import OutboxEvent
+from callbot.models.enums import ImportStatus, TaskStatus
 from callbot.task import service as task_service
 
 from factories import Account, api_task, make_account
@@ -202,3 +210,54 @@ async def test_a_name_longer_than_the_store_keeps_is_rejected_not_truncated(
     report = (await client.post(f"/api/v1/tasks/{task['id']}/customers", json=body, headers=account.headers)).json()
     assert (report["accepted"], report["counts"]) == (1, {"invalid_name": 1})
     assert "101 characters" in report["rejections"][0]["message"]
+
+
+async def test_concurrent_imports_into_one_task_report_each_others_rows_as_duplicates(
+    client: httpx.AsyncClient, account: Account
+) -> None:
+    task = await api_task(client, account)
+
+    async def post(numbers: range) -> httpx.Response:
+        body = {"customers": [{"name": "客户", "phone": f"139{i:08d}", "properties": {"amount": "1"}} for i in numbers]}
+        return await client.post(f"/api/v1/tasks/{task['id']}/customers", json=body, headers=account.headers)
+
+    answers = await asyncio.gather(post(range(0, 300)), post(range(150, 450)))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    reports = sorted((a.json() for a in answers), key=lambda r: r["accepted"])
+    assert [(r["accepted"], r["counts"]) for r in reports] == [(150, {"duplicate": 150}), (300, {})]
+    detail = (await client.get(f"/api/v1/tasks/{task['id']}", headers=account.headers)).json()
+    assert detail["customer_count"] == 450
+
+
+async def test_a_file_import_whose_batch_fails_is_marked_failed_and_announced(
+    tmp_path: Path, store: Store, account: Account, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callbot.cli import customer as cli_customer
+
+    path = tmp_path / "big.csv"
+    lines = ["name,phone,amount"] + [f"客户{i},139{i:08d},1" for i in range(50)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    task = await api_task(client, account)
+    task_id = int(task["id"])  # type: ignore[arg-type]
+    async with store.transaction() as tx:
+        changes = callback_service.CallbackChanges(task_url="https://crm.example.com/import", dialect="digelao")
+        await callback_service.update_settings(tx, account.tenant, changes)
+    real_add = CustomerImporter.add
+    batches = {"n": 0}
+
+    async def add_failing_the_second_batch(self: CustomerImporter, tx: Tx, rows: Iterable[SourceRow]) -> int:
+        batches["n"] += 1
+        if batches["n"] == 2:
+            raise OSError("disk went away")
+        return await real_add(self, tx, rows)
+
+    monkeypatch.setattr(cli_customer, "BATCH", 20)
+    monkeypatch.setattr(CustomerImporter, "add", add_failing_the_second_batch)
+    with pytest.raises(OSError):
+        await import_file(store, account.tenant.name, task_id, path, progress=False)
+    async with store.transaction() as tx:
+        row = await customer_service.latest_import(tx, account.tenant, task_id)
+        assert row is not None
+        assert (row.status, row.accepted, row.error) == (ImportStatus.FAILED, 20, "OSError: disk went away")
+        event = await tx.session.scalar(select(OutboxEvent).where(OutboxEvent.kind == outbox.IMPORT_FINISHED))
+        assert event is not None and event.subject == {"import_id": row.id, "task_id": task_id}

@@ -22,7 +22,8 @@ BATCH = 50_000
 
 
 async def import_file(store: Store, tenant_name: str, task_id: int, path: Path, *, progress: bool) -> ImportReport:
-    """Import batch by batch, each in its own transaction: a crash keeps every finished batch."""
+    """Import batch by batch, each in its own transaction: a crash keeps every finished batch, and a batch that
+    fails marks the import FAILED before the error goes on."""
     source = CustomerFile(path)
     async with store.transaction() as tx:
         tenant = await get_tenant_by_name(tx, tenant_name)
@@ -34,10 +35,16 @@ async def import_file(store: Store, tenant_name: str, task_id: int, path: Path, 
             length=source.size, label=f"importing {path.name}", file=sys.stderr, hidden=not progress
         ) as bar,
     ):
-        while batch := list(islice(rows, BATCH)):
+        try:
+            while batch := list(islice(rows, BATCH)):
+                async with store.transaction() as tx:
+                    await importer.add(tx, batch)
+                bar.update(source.bytes_read - bar.pos if source.kind == "csv" else 0)
+        except Exception as exc:
+            # The import is over: say so (the batches before this one keep their customers), then fail.
             async with store.transaction() as tx:
-                await importer.add(tx, batch)
-            bar.update(source.bytes_read - bar.pos if source.kind == "csv" else 0)
+                await importer.fail(tx, f"{type(exc).__name__}: {exc}")
+            raise
         bar.update(source.size - bar.pos)
     async with store.transaction() as tx:
         return await importer.finish(tx)

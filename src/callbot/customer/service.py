@@ -95,7 +95,12 @@ class CustomerImporter:
 
     @classmethod
     async def begin(cls, tx: Tx, tenant: Tenant, task_id: int, *, source: str) -> CustomerImporter:
-        task = await task_service.get_task(tx, tenant, task_id)
+        """Start an import. The task's row stays locked for the transaction, so a second import into the task
+        waits for this one and then sees its customers (as duplicates) rather than colliding with them."""
+        if (await tx.session.connection()).dialect.name == "sqlite":
+            # SQLite has no row locks: a write takes the database's write lock now, before the phones are read.
+            await tx.session.execute(update(Task).where(Task.id == task_id).values(id=Task.id))
+        task = await task_service.get_task(tx, tenant, task_id, for_update=True)
         if task.status is TaskStatus.TERMINATE:
             raise TaskClosedForImport(
                 f"task {task.id} is {task.status.value}: it takes no more customers", state=task.status.value
@@ -206,10 +211,26 @@ class CustomerImporter:
             .values(status=ImportStatus.FINISHED, finished_at=now)
         )
         if self.report.accepted:
-            task = await tx.session.get(Task, self.task_id, with_for_update={"key_share": True})
+            task = await tx.session.get(Task, self.task_id, with_for_update={"key_share": True}, populate_existing=True)
             if task is not None and task.status is TaskStatus.COMPLETED:
                 # New customers reopen a completed task; the dialer picks it up again.
                 task_service.system_move(task, TaskStatus.RUNNABLE, now)
+        await self._announce(tx)
+        return self.report
+
+    async def fail(self, tx: Tx, error: str) -> ImportReport:
+        """Mark the import failed (in a transaction of its own: the failed batch's was rolled back). The
+        batches committed before the failure keep their customers, and the counts say so."""
+        self.report.status = ImportStatus.FAILED
+        await tx.session.execute(
+            update(CustomerImport)
+            .where(CustomerImport.id == self.import_id)
+            .values(status=ImportStatus.FAILED, error=error[:2000], finished_at=tx.now())
+        )
+        await self._announce(tx)
+        return self.report
+
+    async def _announce(self, tx: Tx) -> None:
         if await _wants_import_callback(tx, self.tenant_id):
             await outbox.enqueue(
                 tx,
@@ -218,7 +239,6 @@ class CustomerImporter:
                 {"import_id": self.import_id, "task_id": self.task_id},
                 event_id=f"import-{self.import_id}",
             )
-        return self.report
 
 
 async def _wants_import_callback(tx: Tx, tenant_id: int) -> bool:
