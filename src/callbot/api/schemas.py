@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict
 
 from callbot.kit.paging import Page
 
 T = TypeVar("T")
+
+# Ids are 32-bit integer columns on both backends: a bigger one is refused (422) before it reaches a query,
+# where PostgreSQL would fail on it.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+"""A row id in a path."""
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+"""An optional row id in a query string."""
 
 
 class ReadModel(BaseModel):

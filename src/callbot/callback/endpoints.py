@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
-from callbot.api.schemas import PageOut, ReadModel, page_out
+from callbot.api.schemas import Id, PageOut, ReadModel, page_out
 from callbot.callback import outbox, service
 from callbot.models import CallbackSettings
 
@@ -93,7 +93,7 @@ async def list_events(
 
 
 @events_router.get("/{event_id}", response_model=CallbackEventDetail, summary="One event and its delivery log")
-async def read_event(event_id: int, tx: WriteTx, tenant: CurrentTenant) -> CallbackEventDetail:
+async def read_event(event_id: Id, tx: WriteTx, tenant: CurrentTenant) -> CallbackEventDetail:
     event = await outbox.get_event(tx, tenant, event_id)
     attempts = await outbox.attempts_of(tx, event)
     return CallbackEventDetail(
@@ -103,5 +103,5 @@ async def read_event(event_id: int, tx: WriteTx, tenant: CurrentTenant) -> Callb
 
 
 @events_router.post("/{event_id}/redeliver", response_model=CallbackEventOut, summary="Send an event again")
-async def redeliver(event_id: int, tx: WriteTx, tenant: CurrentTenant) -> CallbackEventOut:
+async def redeliver(event_id: Id, tx: WriteTx, tenant: CurrentTenant) -> CallbackEventOut:
     return CallbackEventOut.model_validate(await outbox.redeliver(tx, tenant, event_id))

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
-from callbot.api.schemas import PageOut, ReadModel, page_out
+from callbot.api.schemas import Id, PageOut, ReadModel, page_out
 from callbot.customer import service
 from callbot.models import CustomerImport
 from callbot.models.enums import ImportStatus
@@ -36,11 +36,11 @@ class RejectionRead(ReadModel):
 
 
 @router.get("/{import_id}", response_model=ImportRead, summary="One import's totals")
-async def read_import(import_id: int, tx: WriteTx, tenant: CurrentTenant) -> CustomerImport:
+async def read_import(import_id: Id, tx: WriteTx, tenant: CurrentTenant) -> CustomerImport:
     return await service.get_import(tx, tenant, import_id)
 
 
 @router.get("/{import_id}/rejections", response_model=PageOut[RejectionRead], summary="Every rejected row, in order")
-async def list_rejections(import_id: int, tx: WriteTx, tenant: CurrentTenant, paging: Paging) -> PageOut[RejectionRead]:
+async def list_rejections(import_id: Id, tx: WriteTx, tenant: CurrentTenant, paging: Paging) -> PageOut[RejectionRead]:
     page = await service.list_rejections(tx, tenant, import_id, paging)
     return page_out(page, RejectionRead)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from callbot.api.deps import CurrentTenant, WriteTx
-from callbot.api.schemas import ReadModel
+from callbot.api.schemas import Id, ReadModel
 from callbot.line import service
 from callbot.models import Line
 from callbot.models.enums import LineType
@@ -71,10 +71,10 @@ async def add_line(body: LineCreate, tx: WriteTx, tenant: CurrentTenant) -> Line
 
 
 @router.get("/{line_id}", response_model=LineRead, summary="One caller line")
-async def read_line(line_id: int, tx: WriteTx, tenant: CurrentTenant) -> Line:
+async def read_line(line_id: Id, tx: WriteTx, tenant: CurrentTenant) -> Line:
     return await service.get_line(tx, tenant, line_id)
 
 
 @router.patch("/{line_id}", response_model=LineRead, summary="Change a caller line")
-async def update_line(line_id: int, body: LinePatch, tx: WriteTx, tenant: CurrentTenant) -> Line:
+async def update_line(line_id: Id, body: LinePatch, tx: WriteTx, tenant: CurrentTenant) -> Line:
     return await service.update_line(tx, tenant, line_id, service.LineChanges(**body.model_dump(exclude_unset=True)))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
-from callbot.api.schemas import PageOut, ReadModel, page_out
+from callbot.api.schemas import Id, IdQuery, PageOut, ReadModel, page_out
 from callbot.models import CallRecord
 from callbot.models.enums import CallResult, Level
 from callbot.record import service, stats
@@ -54,13 +54,13 @@ async def list_records(
     tx: WriteTx,
     tenant: CurrentTenant,
     paging: Paging,
-    task_id: int | None = None,
+    task_id: IdQuery = None,
     result: Annotated[list[CallResult] | None, Query(description="dial results")] = None,
     level: Annotated[list[Level] | None, Query(description="intent levels A-F")] = None,
     search: Annotated[str | None, Query(description="substring of the number or customer name")] = None,
     started_from: Annotated[datetime | None, Query(alias="from")] = None,
     started_to: Annotated[datetime | None, Query(alias="to")] = None,
-    script_id: int | None = None,
+    script_id: IdQuery = None,
 ) -> PageOut[RecordRead]:
     filters = service.RecordFilter(
         task_id=task_id,
@@ -76,7 +76,7 @@ async def list_records(
 
 
 @router.get("/{record_id}", response_model=RecordDetail, summary="One call with its transcript")
-async def read_record(record_id: int, tx: WriteTx, tenant: CurrentTenant) -> CallRecord:
+async def read_record(record_id: Id, tx: WriteTx, tenant: CurrentTenant) -> CallRecord:
     return await service.get_record(tx, tenant, record_id)
 
 
@@ -85,7 +85,7 @@ class RecordPatch(BaseModel):
 
 
 @router.patch("/{record_id}", response_model=RecordDetail, summary="Grade a call by hand (manual_level; null clears)")
-async def update_record(record_id: int, body: RecordPatch, tx: WriteTx, tenant: CurrentTenant) -> CallRecord:
+async def update_record(record_id: Id, body: RecordPatch, tx: WriteTx, tenant: CurrentTenant) -> CallRecord:
     return await service.regrade(tx, tenant, record_id, body.manual_level)
 
 
@@ -142,5 +142,5 @@ def stats_out(view: stats.TaskStatsView) -> TaskStatsOut:
     response_model=TaskStatsOut,
     summary="A task's statistics: progress, answered rate, levels, results, rounds, durations, concerns, daily",
 )
-async def read_stats(task_id: int, tx: WriteTx, tenant: CurrentTenant) -> TaskStatsOut:
+async def read_stats(task_id: Id, tx: WriteTx, tenant: CurrentTenant) -> TaskStatsOut:
     return stats_out(await stats.get_task_stats(tx, tenant, task_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select
 
@@ -25,6 +26,7 @@ class RecordFilter:
     levels: list[Level] = field(default_factory=list)
     search: str | None = None  # substring of the customer's number or name
     phone: str | None = None
+    # Times without an offset are the tenant's wall clock.
     started_from: datetime | None = None  # inclusive
     started_to: datetime | None = None  # exclusive
     script_id: int | None = None
@@ -37,6 +39,10 @@ class RecordFilter:
     sns: list[str] | None = None  # public record ids; an empty list matches nothing
     manual_levels: list[Level] = field(default_factory=list)
     customer_id: int | None = None
+
+
+def _on_tenant_clock(value: datetime, tenant: Tenant) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(tenant.timezone))
 
 
 def record_query(tenant: Tenant, f: RecordFilter) -> Select[CallRecord]:
@@ -61,9 +67,9 @@ def record_query(tenant: Tenant, f: RecordFilter) -> Select[CallRecord]:
             or_(CallRecord.phone.contains(f.search, autoescape=True), CallRecord.customer_id.in_(names))
         )
     if f.started_from is not None:
-        query = query.where(CallRecord.started_at >= f.started_from)
+        query = query.where(CallRecord.started_at >= _on_tenant_clock(f.started_from, tenant))
     if f.started_to is not None:
-        query = query.where(CallRecord.started_at < f.started_to)
+        query = query.where(CallRecord.started_at < _on_tenant_clock(f.started_to, tenant))
     if f.script_id is not None:
         query = query.where(CallRecord.script_id == f.script_id)
     if f.min_rounds is not None:
@@ -77,9 +83,9 @@ def record_query(tenant: Tenant, f: RecordFilter) -> Select[CallRecord]:
     if f.customer_id is not None:
         query = query.where(CallRecord.customer_id == f.customer_id)
     if f.created_from is not None:
-        query = query.where(CallRecord.created_at >= f.created_from)
+        query = query.where(CallRecord.created_at >= _on_tenant_clock(f.created_from, tenant))
     if f.created_to is not None:
-        query = query.where(CallRecord.created_at < f.created_to)
+        query = query.where(CallRecord.created_at < _on_tenant_clock(f.created_to, tenant))
     if f.sns is not None:
         query = query.where(CallRecord.sn.in_(f.sns))
     if f.manual_levels:

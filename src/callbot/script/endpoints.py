@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from callbot.api.deps import CurrentTenant, WriteTx
-from callbot.api.schemas import ReadModel
+from callbot.api.schemas import Id, ReadModel
 from callbot.dialogue.script import validate_script
 from callbot.models import Script, ScriptVersion
 from callbot.models.enums import ScriptStatus
@@ -87,17 +87,17 @@ async def validate(body: ScriptUpload, tenant: CurrentTenant) -> ValidationRepor
 
 
 @router.get("/{script_id}", response_model=ScriptRead, summary="One script")
-async def read_script(script_id: int, tx: WriteTx, tenant: CurrentTenant) -> ScriptRead:
+async def read_script(script_id: Id, tx: WriteTx, tenant: CurrentTenant) -> ScriptRead:
     return _read(await service.get_script(tx, tenant, script_id))
 
 
 @router.get("/{script_id}/versions", response_model=list[ScriptVersionRead], summary="A script's versions")
-async def list_versions(script_id: int, tx: WriteTx, tenant: CurrentTenant) -> list[ScriptVersion]:
+async def list_versions(script_id: Id, tx: WriteTx, tenant: CurrentTenant) -> list[ScriptVersion]:
     return await service.list_versions(tx, await service.get_script(tx, tenant, script_id))
 
 
 @router.get("/{script_id}/versions/{version}", response_model=ScriptVersionDetail, summary="One version's text")
-async def read_version(script_id: int, version: int, tx: WriteTx, tenant: CurrentTenant) -> ScriptVersionDetail:
+async def read_version(script_id: Id, version: Id, tx: WriteTx, tenant: CurrentTenant) -> ScriptVersionDetail:
     row = await service.get_version(tx, await service.get_script(tx, tenant, script_id), version)
     return ScriptVersionDetail(
         version=row.version, status=row.status, checksum=row.checksum, created_at=row.created_at, content=row.body
@@ -107,5 +107,5 @@ async def read_version(script_id: int, version: int, tx: WriteTx, tenant: Curren
 @router.post(
     "/{script_id}/versions/{version}/approve", response_model=ScriptVersionRead, summary="Publish a draft version"
 )
-async def approve(script_id: int, version: int, tx: WriteTx, tenant: CurrentTenant) -> ScriptVersion:
+async def approve(script_id: Id, version: Id, tx: WriteTx, tenant: CurrentTenant) -> ScriptVersion:
     return await service.approve_version(tx, tenant, script_id, version)

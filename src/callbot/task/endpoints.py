@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
-from callbot.api.schemas import PageOut, ReadModel, page_out
+from callbot.api.schemas import Id, PageOut, ReadModel, page_out
 from callbot.customer import service as customer_service
 from callbot.customer.reader import SourceRow
 from callbot.models import Task
@@ -161,23 +161,23 @@ async def create_task(body: TaskCreate, tx: WriteTx, tenant: CurrentTenant) -> T
 
 
 @router.get("/{task_id}", response_model=TaskRead, summary="One task")
-async def read_task(task_id: int, tx: WriteTx, tenant: CurrentTenant) -> TaskRead:
+async def read_task(task_id: Id, tx: WriteTx, tenant: CurrentTenant) -> TaskRead:
     return task_read(await service.get_task(tx, tenant, task_id))
 
 
 @router.patch("/{task_id}", response_model=TaskRead, summary="Change a task (seats at any time, the rest when paused)")
-async def update_task(task_id: int, body: TaskUpdate, tx: WriteTx, tenant: CurrentTenant) -> TaskRead:
+async def update_task(task_id: Id, body: TaskUpdate, tx: WriteTx, tenant: CurrentTenant) -> TaskRead:
     return task_read(await service.update_task(tx, tenant, task_id, body))
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete (stop and hide) a task")
-async def delete_task(task_id: int, tx: WriteTx, tenant: CurrentTenant) -> Response:
+async def delete_task(task_id: Id, tx: WriteTx, tenant: CurrentTenant) -> Response:
     await service.delete_task(tx, tenant, task_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 def _action_route(action: TaskAction) -> None:
-    async def act(task_id: int, tx: WriteTx, tenant: CurrentTenant) -> TaskRead:
+    async def act(task_id: Id, tx: WriteTx, tenant: CurrentTenant) -> TaskRead:
         return task_read(await service.apply_action(tx, tenant, task_id, action))
 
     act.__name__ = f"{action.value}_task"
@@ -200,7 +200,7 @@ for _action in TaskAction:
     response_model=ImportReportOut,
     summary=f"Import up to {MAX_IMPORT_ROWS} customers; the report lists every rejected row and why",
 )
-async def import_customers(task_id: int, body: CustomerImportIn, tx: WriteTx, tenant: CurrentTenant) -> ImportReportOut:
+async def import_customers(task_id: Id, body: CustomerImportIn, tx: WriteTx, tenant: CurrentTenant) -> ImportReportOut:
     rows = (
         SourceRow(i, c.name, c.phone, {k: "" if v is None else str(v) for k, v in c.properties.items()})
         for i, c in enumerate(body.customers, start=1)
@@ -220,14 +220,14 @@ class CustomerPatch(BaseModel):
 
 
 @customers_router.get("/{customer_id}", response_model=CustomerRead, summary="One customer")
-async def read_customer(customer_id: int, tx: WriteTx, tenant: CurrentTenant) -> CustomerRead:
+async def read_customer(customer_id: Id, tx: WriteTx, tenant: CurrentTenant) -> CustomerRead:
     return CustomerRead.model_validate(await customer_service.get_customer(tx, tenant, customer_id))
 
 
 @customers_router.patch(
     "/{customer_id}", response_model=CustomerRead, summary="Correct a customer's name or properties before the call"
 )
-async def update_customer(customer_id: int, body: CustomerPatch, tx: WriteTx, tenant: CurrentTenant) -> CustomerRead:
+async def update_customer(customer_id: Id, body: CustomerPatch, tx: WriteTx, tenant: CurrentTenant) -> CustomerRead:
     customer = await customer_service.update_customer(
         tx, tenant, customer_id, name=body.name, properties=body.properties
     )
@@ -236,7 +236,7 @@ async def update_customer(customer_id: int, body: CustomerPatch, tx: WriteTx, te
 
 @router.get("/{task_id}/customers", response_model=PageOut[CustomerRead], summary="A task's customers")
 async def list_customers(
-    task_id: int,
+    task_id: Id,
     tx: WriteTx,
     tenant: CurrentTenant,
     paging: Paging,

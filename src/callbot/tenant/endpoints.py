@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from callbot.api.deps import CurrentTenant, WriteTx
+from callbot.api.schemas import Id
 from callbot.credential import service as credential_service
 from callbot.errors import ValidationFailed
 from callbot.models import Credential, Tenant, User
@@ -57,12 +58,12 @@ async def create_user(body: UserCreate, tx: WriteTx, tenant: CurrentTenant) -> U
 
 
 @router.get("/users/{user_id}", response_model=UserRead, summary="One console user")
-async def read_user(user_id: int, tx: WriteTx, tenant: CurrentTenant) -> User:
+async def read_user(user_id: Id, tx: WriteTx, tenant: CurrentTenant) -> User:
     return await service.get_user(tx, tenant, user_id)
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, summary="Change a user's role, name, password or access")
-async def update_user(user_id: int, body: UserPatch, tx: WriteTx, tenant: CurrentTenant) -> User:
+async def update_user(user_id: Id, body: UserPatch, tx: WriteTx, tenant: CurrentTenant) -> User:
     return await service.update_user(tx, tenant, user_id, service.UserChanges(**body.model_dump(exclude_unset=True)))
 
 
@@ -85,7 +86,5 @@ async def create_credential(body: CredentialCreate, tx: WriteTx, tenant: Current
 
 
 @router.patch("/credentials/{credential_id}", response_model=CredentialRead, summary="Enable or disable")
-async def update_credential(
-    credential_id: int, body: CredentialPatch, tx: WriteTx, tenant: CurrentTenant
-) -> Credential:
+async def update_credential(credential_id: Id, body: CredentialPatch, tx: WriteTx, tenant: CurrentTenant) -> Credential:
     return await credential_service.set_enabled(tx, tenant, credential_id, body.enabled)

@@ -39,3 +39,20 @@ async def test_a_period_inside_a_longer_one_leaves_no_gap(dclient: httpx.AsyncCl
         task = await task_service.get_task(tx, d.tenant, created["data"]["dial_task_main_id"])  # type: ignore[attr-defined,index]
     assert (task.daily_start.isoformat(), task.daily_end.isoformat()) == ("09:00:00", "20:00:00")
     assert task.inactive_windows == [["18:00:00", "19:00:00"]]
+
+
+async def test_numbers_beyond_32_bits_and_odd_digits_are_bad_parameters(
+    dclient: httpx.AsyncClient, store: Store
+) -> None:
+    crm, _ = await logged_in(dclient, store)
+    for big in ["2147483648", "99999999999999999999"]:
+        result = await crm.call("getAsyncTaskResult", {"dial_task_main_id": big})
+        assert result["code"] == 30001, result
+        operated = await crm.call("operateTask", {"project_type": 2, "pkeys": big, "oper": "stop"})
+        assert operated["code"] == 30001, operated
+        created = await add_task(crm, ai_count=big)
+        assert created["code"] == 30001, created
+    superscript = await crm.call("operateTask", {"project_type": 2, "pkeys": "²", "oper": "stop"})
+    assert superscript["code"] == 30001, superscript
+    missing = await crm.call("operateTask", {"project_type": 2, "pkeys": "2147483647", "oper": "stop"})
+    assert missing["code"] == 30002, missing

@@ -21,6 +21,8 @@ TASK_PREFIX = "dial_task_main_sn|"
 PROJECT_PREFIXES = ("projects|", "project|")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 NO_EXPIRY = "2099-12-31"
+# Integers are stored in 32-bit columns: a parameter beyond them is a bad parameter, not a failed query.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,10 @@ def text(params: Params, name: str, *, required: bool = False, max_length: int |
 
 
 def integer(
-    params: Params, name: str, *, default: int | None = None, minimum: int | None = None, maximum: int | None = None
+    params: Params, name: str, *, default: int | None = None, minimum: int = INT_MIN, maximum: int = INT_MAX
 ) -> int:
-    """An int parameter, sent as a number or a numeric string (`"0"`). Empty means the default."""
+    """An int parameter, sent as a number or a numeric string (`"0"`). Empty means the default; outside
+    [minimum, maximum] (32-bit unless narrower) → 30001."""
     value = params.get(name)
     if value is None or (isinstance(value, str) and not isinstance(value, RawNumber) and not value.strip()):
         if default is None:
@@ -73,10 +76,18 @@ def integer(
         number = int(str(value).strip())
     except ValueError:
         raise DigelaoError(BAD_PARAM, f"{name} must be an integer") from None
-    if minimum is not None and number < minimum:
+    if number < minimum:
         raise DigelaoError(BAD_PARAM, f"{name} must be at least {minimum}")
-    if maximum is not None and number > maximum:
+    if number > maximum:
         raise DigelaoError(BAD_PARAM, f"{name} must be at most {maximum}")
+    return number
+
+
+def task_id(key: str) -> int:
+    """A dial_task_main_id given as ASCII digits; beyond 32 bits → 30001."""
+    number = int(key)
+    if not 1 <= number <= INT_MAX:
+        raise DigelaoError(BAD_PARAM, f"dial_task_main_id {key} is out of range")
     return number
 
 

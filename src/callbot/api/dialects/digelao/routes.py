@@ -337,8 +337,8 @@ async def operate_task(tx: Tx, caller: Caller, params: Params, options: DigelaoO
     if not keys:
         raise DigelaoError(BAD_PARAM, "pkeys is required")
     tenant = caller.tenant
-    if all(k.isdigit() for k in keys):
-        tasks = [await task_service.get_task(tx, tenant, int(k)) for k in keys]
+    if all(k.isascii() and k.isdigit() for k in keys):
+        tasks = [await task_service.get_task(tx, tenant, m.task_id(k)) for k in keys]
     elif all(k.startswith(m.TASK_PREFIX) for k in keys):
         tasks = [await task_service.get_task_by_sn(tx, tenant, k[len(m.TASK_PREFIX) :]) for k in keys]
     else:
