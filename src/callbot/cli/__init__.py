@@ -21,7 +21,6 @@ _COMMANDS: dict[str, str] = {
     "import": "customer:import_customers",
     "chat": "chat:chat",
     "nlu": "nlu:nlu",
-    "bench": "bench:bench",
     "callback": "callback:callback",
 }
 

@@ -24,7 +24,7 @@ class RecordFilter:
     task_id: int | None = None
     results: list[CallResult] = field(default_factory=list)
     levels: list[Level] = field(default_factory=list)
-    search: str | None = None  # substring of the customer's number or name
+    search: str | None = None  # substring of the customer's number or name, in any case
     phone: str | None = None
     # Times without an offset are the tenant's wall clock.
     started_from: datetime | None = None  # inclusive
@@ -61,7 +61,7 @@ def record_query(tenant: Tenant, f: RecordFilter) -> Select[CallRecord]:
         query = query.where(CallRecord.phone == f.phone)
     if f.search:
         names = select(Customer.id).where(
-            Customer.tenant_id == tenant.id, Customer.name.contains(f.search, autoescape=True)
+            Customer.tenant_id == tenant.id, Customer.name.icontains(f.search, autoescape=True)
         )
         query = query.where(
             or_(CallRecord.phone.contains(f.search, autoescape=True), CallRecord.customer_id.in_(names))
