@@ -141,6 +141,58 @@ def _script_variables(path: Path) -> list[str]:
     return list(data.get("variables") or [])
 
 
+def test_a_task_made_and_run_from_the_cli(env: dict[str, str], tmp_path: Path) -> None:
+    run_json(env, "tenant", "create", "命令行公司")
+    run_json(env, "tenant", "update", "命令行公司", "--calling-hours", "00:00-23:59")
+    line = run_json(env, "line", "add", "--tenant", "命令行公司", "--phone", "057188880009")
+    script = run_json(
+        env, "script", "add", "--tenant", "命令行公司", str(ROOT / "examples/scripts/credit_card_instalment.yaml")
+    )
+    assert isinstance(line, dict) and isinstance(script, dict)
+    task = run_json(
+        env,
+        "task",
+        "create",
+        "--tenant",
+        "命令行公司",
+        "--name",
+        "命令行任务",
+        "--script",
+        str(script["script_id"]),
+        "--line",
+        str(line["id"]),
+        "--robots",
+        "2",
+        "--window",
+        "00:00-23:59",
+    )
+    assert isinstance(task, dict) and (task["status"], task["robot_count"]) == ("NOT_STARTED", 2)
+    started = run_json(env, "task", "start", "--tenant", "命令行公司", str(task["id"]))
+    assert isinstance(started, dict) and started["status"] == "RUNNABLE"
+    again = run(env, "task", "start", "--tenant", "命令行公司", str(task["id"]))
+    assert again.returncode == 1 and "cannot start" in again.stderr
+    paused = run_json(env, "task", "pause", "--tenant", "命令行公司", str(task["id"]))
+    assert isinstance(paused, dict) and paused["status"] == "USER_PAUSE"
+    stats = run_json(env, "task", "stats", "--tenant", "命令行公司", str(task["id"]))
+    assert isinstance(stats, dict) and stats["calls"] == 0 and set(stats["levels"]) == set("ABCDEF")
+    bad = run(
+        env,
+        "task",
+        "create",
+        "--tenant",
+        "命令行公司",
+        "--name",
+        "x",
+        "--script",
+        "1",
+        "--line",
+        "1",
+        "--window",
+        "20:00-09:00",
+    )
+    assert bad.returncode == 1 and "--window" in bad.stderr
+
+
 def test_cli_errors_are_clear_and_exit_non_zero(env: dict[str, str], tmp_path: Path) -> None:
     missing = run(env, "tenant", "update", "没有这个公司", "--seats", "3")
     assert missing.returncode == 1 and "no tenant named" in missing.stderr and missing.stdout == ""

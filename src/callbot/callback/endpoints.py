@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
 from callbot.api.schemas import Id, PageOut, ReadModel, page_out
 from callbot.callback import outbox, service
+from callbot.kit.db import Tx
 from callbot.models import CallbackSettings
 
 router = APIRouter(prefix="/callback-settings", tags=["callbacks"])
@@ -30,28 +31,31 @@ class CallbackSettingsOut(BaseModel):
     enabled: bool
     task_url: str
     dialect: str
+    # The HMAC-SHA256 key of native callbacks' X-Callbot-Signature (the tenant's own; shown to the tenant).
+    signing_secret: str
     updated_at: datetime
 
 
-def _out(settings: CallbackSettings) -> CallbackSettingsOut:
+def _out(tx: Tx, settings: CallbackSettings) -> CallbackSettingsOut:
     return CallbackSettingsOut(
         url=settings.url,
         enabled=settings.enabled,
         task_url=settings.task_url,
         dialect=settings.dialect,
+        signing_secret=service.signing_secret(tx, settings),
         updated_at=settings.updated_at,
     )
 
 
 @router.get("", response_model=CallbackSettingsOut, summary="Current callback settings")
 async def read_settings(tx: WriteTx, tenant: CurrentTenant) -> CallbackSettingsOut:
-    return _out(await service.get_settings(tx, tenant))
+    return _out(tx, await service.get_settings(tx, tenant))
 
 
 @router.put("", response_model=CallbackSettingsOut, summary="Set the callback URL, task URL, on/off and dialect")
 async def update_settings(body: CallbackSettingsIn, tx: WriteTx, tenant: CurrentTenant) -> CallbackSettingsOut:
     changes = service.CallbackChanges(**body.model_dump(exclude_unset=True))
-    return _out(await service.update_settings(tx, tenant, changes))
+    return _out(tx, await service.update_settings(tx, tenant, changes))
 
 
 events_router = APIRouter(prefix="/callback-events", tags=["callbacks"])

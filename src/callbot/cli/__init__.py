@@ -18,6 +18,7 @@ _COMMANDS: dict[str, str] = {
     "user": "tenant:user",
     "line": "line:line",
     "script": "script:script",
+    "task": "task:task",
     "import": "customer:import_customers",
     "chat": "chat:chat",
     "nlu": "nlu:nlu",

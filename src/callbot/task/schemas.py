@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from callbot.models.enums import CallResult, Level, TaskMode, TaskStatus
+
+MAX_ID = 2**31 - 1  # ids are 32-bit in the store
 
 
 class Window(BaseModel):
@@ -45,8 +47,8 @@ class TaskCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     mode: TaskMode = TaskMode.MANUAL
-    script_id: int
-    line_ids: list[int] = Field(min_length=1)
+    script_id: int = Field(ge=1, le=MAX_ID)
+    line_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1)
     robot_count: int = Field(default=1, ge=1)
     daily_start: time = time(9, 0)
     daily_end: time = time(20, 0)
@@ -65,8 +67,8 @@ class TaskUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     mode: TaskMode | None = None
-    script_id: int | None = None
-    line_ids: list[int] | None = Field(default=None, min_length=1)
+    script_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    line_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(default=None, min_length=1)
     robot_count: int | None = Field(default=None, ge=1)
     daily_start: time | None = None
     daily_end: time | None = None
