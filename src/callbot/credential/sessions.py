@@ -128,11 +128,6 @@ async def verify(tx: Tx, subject: str, api_key: str) -> ApiSession:
     return found
 
 
-async def revoke(tx: Tx, session: ApiSession) -> None:
-    session.revoked = True
-    await tx.session.flush()
-
-
 async def session_tenant(tx: Tx, session: ApiSession) -> Tenant:
     """The tenant a live session acts for, refusing a disabled credential or user or a suspended tenant."""
     if session.credential_id is not None:

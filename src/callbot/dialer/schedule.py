@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 
@@ -39,18 +39,3 @@ class Schedule:
     def is_open(self, moment: datetime) -> bool:
         local = moment.astimezone(self.zone).time()
         return any(a <= local < b for a, b in self.slots())
-
-    def next_open(self, moment: datetime) -> datetime | None:
-        """The next moment (at or after `moment`) the window is open; None if it never opens."""
-        slots = self.slots()
-        if not slots:
-            return None
-        local = moment.astimezone(self.zone)
-        for days in range(0, 8):
-            day = (local + timedelta(days=days)).date()
-            for a, b in slots:
-                opens = datetime.combine(day, a, tzinfo=self.zone)
-                closes = datetime.combine(day, b, tzinfo=self.zone)
-                if closes > local:
-                    return max(opens, local)
-        return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -250,7 +250,3 @@ async def recount(tx: Tx, tenant: Tenant, task_id: int) -> TaskStatsView:
         for day, c in sorted(delta.days.items())
     ]
     return _view(task, row, daily)
-
-
-def local_day(moment: datetime, tenant: Tenant) -> date:
-    return moment.astimezone(ZoneInfo(tenant.timezone)).date()
