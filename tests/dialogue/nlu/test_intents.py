@@ -435,3 +435,14 @@ def test_context_closings_and_other_surnames(nlu: IntentRecognizer) -> None:
     assert intent(nlu, "没有了谢谢", "请问还有其他可以帮您的吗") == "goodbye"
     assert intent(nlu, "我姓邵", "您好请问是赵女士吗") == "wrong_person"
     assert intent(nlu, "我姓赵", "您好请问是赵女士吗") == "affirm"
+
+
+@pytest.mark.parametrize("text", ["我明天就去还", "知道了月底前会还的", "周五之前还上", "嗯知道了我下午就去交"])
+def test_a_promise_to_pay_at_a_time_is_assent_not_a_callback(nlu: IntentRecognizer, text: str) -> None:
+    """In a repayment reminder the time dates the customer's own action; nobody asks to be called."""
+    assert intent(nlu, text) == "affirm"
+
+
+def test_a_time_with_a_call_verb_is_still_a_callback(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "明天再打吧") == "call_later"
+    assert intent(nlu, "下午三点以后吧") == "call_later"

@@ -381,6 +381,10 @@ _EVENT_AFTER = re.compile(
 )
 _CORRECTION = re.compile(r"^(不对|不是|没有)")
 _BOOKING_BEFORE = re.compile(r"(约|预约|订|定|安排|排)(个|一个|在|到)?$")
+# a time the customer gives for their own action (明天就去还, 月底前会还的, 周五之前还上): a promise, not a callback
+_OWN_ACTION_AFTER = re.compile(
+    r"^(之前|以前|前)?(我)?(就|会|一定|肯定|马上|保证|都)?(去|来)?(还|交|缴|付|存|转账|处理)"
+)
 _VISIT_AFTER = re.compile(r"^(去|过去|过来|到店|到你们|来店|来你们|上课|试|来试|来看|看房|体检)")
 _TIME_REFUSED = re.compile(
     r"^(也|都|就|我|我们)?(不行|不可以|不太行|不方便|没空|没时间|不在|没法|去不了|来不了|不了|有事)"
@@ -749,6 +753,10 @@ AFFIRM = _rx(
     r"(^|[^不])想办",
     r"说说看",
     r"^(那|就|你)?(说|讲)(吧|呗|嘛|啊|呀|来听听)+$",  # 说吧: go ahead
+    # a promise to do what the call asks (明天就去还, 月底前会还的, 周五之前还上): assent in a reminder
+    r"(会|就|马上|一定|肯定|保证)(去|来)?(还|交|缴|付|存)(?![不没])",
+    r"(还|交|缴)(上|清|掉)(?![吗么])",
+    r"^(嗯|哦|好)?知道了",
 )
 # "send it over" names what to send (把价格表发给我, 把门店地址发我微信): the request decides
 SEND_OVER = re.compile(r"把.{1,12}发(给|到|过来|我|一下)|发(我|到)(的)?(微信|手机|邮箱|短信)|发短信给我")
@@ -833,7 +841,7 @@ def asked_time(text: str) -> re.Match[str] | None:
     rest = NAMED_TIME.sub("", text[m.end() :])
     if _PURCHASE_AFTER_TIME.search(rest) or _TIME_REFUSED.search(rest) or _EVENT_AFTER.search(rest):
         return None
-    if _BOOKING_BEFORE.search(text[: m.start()]) or _VISIT_AFTER.search(rest):
+    if _BOOKING_BEFORE.search(text[: m.start()]) or _VISIT_AFTER.search(rest) or _OWN_ACTION_AFTER.search(rest):
         return None
     return m
 
