@@ -98,7 +98,7 @@ async def authenticate_token(tx: Tx, token: str) -> tuple[Tenant, Credential]:
     # The digest lookup already matched; compare again in constant time for good measure.
     if not hmac.compare_digest(credential.secret_digest or "", token_digest(token)):
         raise Unauthorized("invalid bearer token")
-    return await _active(tx, credential), credential
+    return await check_active(tx, credential), credential
 
 
 async def find_vendor_credential(tx: Tx, kind: CredentialKind, key: str) -> tuple[Tenant, Credential, str]:
@@ -106,28 +106,20 @@ async def find_vendor_credential(tx: Tx, kind: CredentialKind, key: str) -> tupl
     credential = await tx.session.scalar(select(Credential).where(Credential.key == key))
     if credential is None or credential.kind is not kind or credential.secret_encrypted is None:
         raise Unauthorized(f"unknown {kind.value} key")
-    tenant = await _active(tx, credential)
+    tenant = await check_active(tx, credential)
     return tenant, credential, tx.secrets.decrypt(credential.secret_encrypted)
 
 
-async def _active(tx: Tx, credential: Credential) -> Tenant:
+async def check_active(tx: Tx, credential: Credential) -> Tenant:
+    """The credential's tenant, when both the credential and the tenant may still be used."""
     if not credential.enabled:
         raise CredentialDisabled()
-    tenant = await tx.session.get(Tenant, credential.tenant_id)
-    if tenant is None or tenant.status is not TenantStatus.ACTIVE:
-        raise TenantSuspended()
-    if tenant.expires_on is not None and tenant.expires_on <= tx.now():
-        raise TenantSuspended("the tenant's account has expired")
+    tenant = await active_tenant(tx, credential.tenant_id)
     now = tx.now()
     # Throttled so that reads do not turn into a write on every request.
     if credential.last_used_at is None or (now - credential.last_used_at).total_seconds() > 60:
         credential.last_used_at = now
     return tenant
-
-
-async def check_active(tx: Tx, credential: Credential) -> Tenant:
-    """The credential's tenant, when both the credential and the tenant may still be used."""
-    return await _active(tx, credential)
 
 
 async def active_tenant(tx: Tx, tenant_id: int) -> Tenant:
