@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from callbot.errors import Conflict, NotFound, ValidationFailed
 from callbot.kit.db import Tx
-from callbot.models import Customer, Line, Tenant
-from callbot.models.enums import CustomerStatus, LineType
+from callbot.models import Line, Tenant
+from callbot.models.enums import LineType
 
 _LINE_PHONE = re.compile(r"^\+?[0-9]{3,20}$")
 
@@ -114,18 +114,3 @@ async def update_line(tx: Tx, tenant: Tenant, line_id: int, changes: LineChanges
             setattr(line, field, value)
     await tx.session.flush()
     return line
-
-
-async def channels_in_use(tx: Tx, tenant: Tenant) -> dict[int, int]:
-    """Calls in flight now, by line id (lines without one are left out)."""
-    query = (
-        select(Customer.dial_line_id, func.count())
-        .where(
-            Customer.tenant_id == tenant.id,
-            Customer.status == CustomerStatus.DIALLING,
-            Customer.dial_line_id.is_not(None),
-        )
-        .group_by(Customer.dial_line_id)
-    )
-    rows = (await tx.session.execute(query)).all()
-    return {int(line_id): int(count) for line_id, count in rows if line_id is not None}

@@ -27,6 +27,7 @@ from callbot.api.dialects.yiwise.envelope import (
     bad_parameter,
 )
 from callbot.api.dialects.yiwise.options import YiwiseOptions
+from callbot.campaign import service as campaign_service
 from callbot.customer import service as customer_service
 from callbot.customer.reader import SourceRow
 from callbot.errors import CallbotError
@@ -83,7 +84,7 @@ async def get_companies(call: Call) -> tuple[Any, str]:
 
 async def get_phones(call: Call) -> tuple[Any, str]:
     lines = await line_service.list_lines(call.tx, call.tenant)
-    in_use = await line_service.channels_in_use(call.tx, call.tenant)
+    in_use = (await campaign_service.in_flight(call.tx, call.tenant.id)).by_line
     return [mapping.phone_row(line, in_use.get(line.id, 0)) for line in lines], envelope.FETCHED
 
 
