@@ -12,7 +12,8 @@ from callbot.kit.db import Base, UtcDateTime
 
 class ApiSession(Base):
     __tablename__ = "api_sessions"
-    __table_args__ = (Index("ix_api_sessions_subject", "subject", "revoked"),)
+    # A request looks its session up by (subject, key): one index probe, however many logins there were.
+    __table_args__ = (Index("ix_api_sessions_subject_key", "subject", "api_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
