@@ -9,6 +9,7 @@ from callbot.models.line import Line
 from callbot.models.outbox import DeliveryAttempt, OutboxEvent
 from callbot.models.record import CallRecord
 from callbot.models.script import Script, ScriptVersion
+from callbot.models.seen_signature import SeenSignature
 from callbot.models.stats import TaskStats, TaskStatsDaily
 from callbot.models.task import Task, task_lines
 from callbot.models.tenant import Tenant
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxEvent",
     "Script",
     "ScriptVersion",
+    "SeenSignature",
     "Task",
     "TaskStats",
     "TaskStatsDaily",

@@ -48,7 +48,9 @@ async def test_every_login_error_code(dclient: httpx.AsyncClient, store: Store) 
     d = await make_digelao(store)
     good = {"api_access_id": d.access_id, "from": 1, "sign": md5(d.access_id + d.secret + NOW), "timestamp": NOW}
     assert (await _post(dclient, good))["code"] == 0
-    assert (await _post(dclient, {**good, "from": "1", "sign": good["sign"].upper()}))["code"] == 0  # type: ignore[union-attr]
+    later = "2026-11-20 10:00:01"
+    upper = {**good, "from": "1", "timestamp": later, "sign": md5(d.access_id + d.secret + later).upper()}
+    assert (await _post(dclient, upper))["code"] == 0
     get = await dclient.get("/api/login", params={k: str(v) for k, v in good.items()})
     assert get.json() == {"code": 20001, "msg": "数据传输方式不正确"}
     garbled = await dclient.post("/api/login", content=b"{oops", headers={"Content-Type": "application/json"})
@@ -112,10 +114,27 @@ async def test_a_new_login_revokes_the_previous_key(dclient: httpx.AsyncClient, 
     first = DigelaoClient(dclient, d.access_id, d.secret)
     second = DigelaoClient(dclient, d.access_id, d.secret)
     await first.login(NOW)
-    await second.login(NOW)
+    await second.login("2026-11-20 10:00:01")
     assert first.api_key != second.api_key and first.user_sn == second.user_sn
     assert (await first.call("templatelist")) == {"code": 20005, "msg": "api_key验证不通过"}
     assert (await second.call("templatelist"))["code"] == 0
+
+
+async def test_a_replayed_login_is_refused_and_the_real_key_lives_on(
+    dclient: httpx.AsyncClient, store: Store, clock: FrozenClock
+) -> None:
+    d = await make_digelao(store)
+    real = DigelaoClient(dclient, d.access_id, d.secret)
+    body = {"api_access_id": d.access_id, "from": 1, "sign": md5(d.access_id + d.secret + NOW), "timestamp": NOW}
+    first = await _post(dclient, body)
+    assert first["code"] == 0
+    real.user_sn, real.api_key = first["data"]["user_sn"], first["data"]["api_key"]  # type: ignore[index]
+    clock.advance(seconds=299)  # still inside the timestamp's five minutes
+    for replayed in (body, {**body, "sign": str(body["sign"]).upper(), "from": "1"}):
+        assert await _post(dclient, replayed) == {"code": 10001, "msg": "验证不通过,数据可能被劫持"}
+    assert (await real.call("templatelist"))["code"] == 0  # the real client's key was not revoked
+    # A new login signs a new timestamp, and is accepted.
+    assert (await real.login("2026-11-20 10:04:59"))["code"] == 0
 
 
 async def test_another_tenants_key_sees_nothing_of_ours(dclient: httpx.AsyncClient, store: Store) -> None:

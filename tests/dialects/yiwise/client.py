@@ -31,9 +31,15 @@ class YiwiseClient:
     # Later (2021) clients send neither appSecret nor tenantSign.
     send_secret: bool = True
     extra_headers: dict[str, str] = field(default_factory=dict)
+    # Requests signed so far: each gets its own millisecond, as on a real client's clock, even when the
+    # test's clock stands still (a signature is accepted once per request).
+    signed: int = 0
 
     def headers(self, timestamp: int | None = None) -> dict[str, str]:
-        ts = str(self.now_ms() if timestamp is None else timestamp)
+        if timestamp is None:
+            timestamp = self.now_ms() + self.signed
+            self.signed += 1
+        ts = str(timestamp)
         headers = {
             "Content-Type": "application/json;charset=UTF-8",
             "appKey": self.app_key,

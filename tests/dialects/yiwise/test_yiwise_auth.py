@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
 import pytest
 from client import YiwiseClient, yiwise_signature
-from yiwise_setup import yiwise_account
+from sqlalchemy import func, select
+from yiwise_setup import create_body, yiwise_account
 
 from callbot.api.dialects.yiwise import YiwiseOptions
 from callbot.credential import service as credential_service
 from callbot.kit.clock import FrozenClock
-from callbot.kit.db import Store
-from callbot.models import Tenant
+from callbot.kit.db import Store, create_engine
+from callbot.models import SeenSignature, Task, Tenant
 from callbot.models.enums import TenantStatus
 from conftest import dialect_app
 
@@ -39,8 +41,9 @@ async def test_seed_and_snake_case_header_names(yiwise_http: httpx.AsyncClient, 
     }
     body = (await yiwise_http.get("/apiOpen/v1/company/getCompanies", headers=renamed)).json()
     assert body["code"] == 200
-    snake = {"app_key": c.app_key, "tenant_sign": c.tenant_sign, **{k: headers[k] for k in ("version", "timestamp")}}
-    snake["signature"] = headers["signature"]
+    fresh = c.headers()  # the same signature on the same request again would be a replay
+    snake = {"app_key": c.app_key, "tenant_sign": c.tenant_sign, **{k: fresh[k] for k in ("version", "timestamp")}}
+    snake["signature"] = fresh["signature"]
     assert (await yiwise_http.get("/apiOpen/v1/company/getCompanies", headers=snake)).json()["code"] == 200
 
 
@@ -91,15 +94,94 @@ async def test_timestamp_window(yiwise_http: httpx.AsyncClient, store: Store) ->
     c = account.client
     assert (await c.http.get("/v1/company/getCompanies", headers=c.headers(now_ms - 14 * 60_000))).json()["code"] == 200
     assert (await c.http.get("/v1/company/getCompanies", headers=c.headers(now_ms + 16 * 60_000))).json()["code"] == 401
-    # The same timestamp twice is fine (concurrent clients collide).
-    same = c.headers(now_ms)
-    assert (await c.http.get("/v1/company/getCompanies", headers=same)).json()["code"] == 200
-    assert (await c.http.get("/v1/company/getCompanies", headers=same)).json()["code"] == 200
-    # 0 turns the check off.
+    # 0 turns the check off (and with it the replay guard, which keeps signatures only for the window).
     app = dialect_app(store, YiwiseOptions(timestamp_window_minutes=0))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as other:
         old = c.headers(now_ms - 400 * 24 * 3600 * 1000)
         assert (await other.get("/v1/company/getCompanies", headers=old)).json()["code"] == 200
+        assert (await other.get("/v1/company/getCompanies", headers=old)).json()["code"] == 200
+
+
+async def test_a_signed_request_is_accepted_once(
+    yiwise_http: httpx.AsyncClient, store: Store, clock: FrozenClock
+) -> None:
+    account = await yiwise_account(store, yiwise_http)
+    signed = account.client.headers()
+    assert (await yiwise_http.get("/apiOpen/v1/company/getCompanies", headers=signed)).json()["code"] == 200
+    again = (await yiwise_http.get("/apiOpen/v1/company/getCompanies", headers=signed)).json()
+    assert (again["code"], again["data"]) == (401, None)
+    assert "already received" in again["resultMsg"]
+    # A write replayed with its body is refused too, and creates nothing.
+    create = create_body(account)
+    write = account.client.headers()
+    assert (await yiwise_http.post("/apiOpen/v1/task/createTask", json=create, headers=write)).json()["code"] == 200
+    assert (await yiwise_http.post("/apiOpen/v1/task/createTask", json=create, headers=write)).json()["code"] == 401
+    assert await _tasks(store, account.tenant) == 1
+    # A request refused after authentication (here: an unknown task) was still received.
+    missing = account.client.headers()
+    for expected in (404, 401):
+        answer = await yiwise_http.get("/v1/task/getTaskDetail", params={"robotCallJobId": 999}, headers=missing)
+        assert answer.json()["code"] == expected
+
+
+async def test_one_signature_on_several_requests_only_in_one_burst(
+    yiwise_http: httpx.AsyncClient, store: Store, clock: FrozenClock
+) -> None:
+    """The 2022 demo signs once and sends its few requests with those headers at once: accepted. Captured
+    headers sent on another path or body later are not."""
+    account = await yiwise_account(store, yiwise_http)
+    signed = account.client.headers()
+    assert (await yiwise_http.get("/apiOpen/v1/tenant/getTenant", headers=signed)).json()["code"] == 200
+    clock.advance(seconds=59)
+    assert (await yiwise_http.get("/apiOpen/v1/job/getJobs", headers=signed)).json()["code"] == 200
+    clock.advance(seconds=2)
+    late = (await yiwise_http.get("/apiOpen/v1/task/getTasks", params={"pageSize": 5}, headers=signed)).json()
+    assert late["code"] == 401 and "first used 61 s ago" in late["resultMsg"]
+    moved = await yiwise_http.post("/apiOpen/v1/task/delete", json={"robotCallJobId": 1}, headers=signed)
+    assert moved.json()["code"] == 401
+
+
+async def test_seen_signatures_are_pruned_once_stale(
+    yiwise_http: httpx.AsyncClient, store: Store, clock: FrozenClock
+) -> None:
+    account = await yiwise_account(store, yiwise_http)
+    for _ in range(5):
+        assert (await account.client.get("company/getCompanies"))["code"] == 200
+    assert await _seen(store) == 5
+    clock.advance(minutes=16)
+    assert (await account.client.get("company/getCompanies"))["code"] == 200
+    assert await _seen(store) == 1
+
+
+async def test_a_replay_is_refused_by_another_api_process(yiwise_http: httpx.AsyncClient, store: Store) -> None:
+    """Two API processes on one database: the same signed request sent to both at once is accepted once."""
+    account = await yiwise_account(store, yiwise_http)
+    other_store = Store(
+        create_engine(store.engine.url.render_as_string(hide_password=False)), store.clock, store.secrets
+    )
+    try:
+        transport = httpx.ASGITransport(app=dialect_app(other_store, YiwiseOptions()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://other") as other:
+            for _ in range(3):
+                signed = account.client.headers()
+                answers = await asyncio.gather(
+                    yiwise_http.get("/apiOpen/v1/company/getCompanies", headers=signed),
+                    other.get("/apiOpen/v1/company/getCompanies", headers=signed),
+                )
+                assert sorted(a.json()["code"] for a in answers) == [200, 401]
+    finally:
+        await other_store.dispose()
+
+
+async def _seen(store: Store) -> int:
+    async with store.transaction() as tx:
+        return int(await tx.session.scalar(select(func.count()).select_from(SeenSignature)) or 0)
+
+
+async def _tasks(store: Store, tenant: Tenant) -> int:
+    async with store.transaction() as tx:
+        query = select(func.count()).select_from(Task).where(Task.tenant_id == tenant.id)
+        return int(await tx.session.scalar(query) or 0)
 
 
 async def test_disabled_credential_and_suspended_tenant_are_403(yiwise_http: httpx.AsyncClient, store: Store) -> None:

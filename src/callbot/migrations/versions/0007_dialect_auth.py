@@ -1,4 +1,4 @@
-"""dialect authentication: Digelao sessions found by (subject, key)
+"""dialect authentication: Digelao sessions found by (subject, key); the replay guard's seen signatures
 
 Revision ID: 0007_dialect_auth
 Revises: 0006
@@ -6,7 +6,10 @@ Revises: 0006
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
+
+import callbot.kit.db
 
 revision = "0007_dialect_auth"
 down_revision = "0006"
@@ -20,9 +23,29 @@ def upgrade() -> None:
     with op.batch_alter_table("api_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_api_sessions_subject")
         batch_op.create_index("ix_api_sessions_subject_key", ["subject", "api_key"], unique=False)
+    op.create_table(
+        "seen_signatures",
+        sa.Column("credential_id", sa.Integer(), nullable=False),
+        sa.Column("signature", sa.String(length=64), nullable=False),
+        sa.Column("request", sa.String(length=64), nullable=False),
+        sa.Column("seen_at", callbot.kit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", callbot.kit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["credential_id"],
+            ["credentials.id"],
+            name=op.f("fk_seen_signatures_credential_id_credentials"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("credential_id", "signature", "request", name=op.f("pk_seen_signatures")),
+    )
+    with op.batch_alter_table("seen_signatures", schema=None) as batch_op:
+        batch_op.create_index("ix_seen_signatures_expiry", ["credential_id", "expires_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("seen_signatures", schema=None) as batch_op:
+        batch_op.drop_index("ix_seen_signatures_expiry")
+    op.drop_table("seen_signatures")
     with op.batch_alter_table("api_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_api_sessions_subject_key")
         batch_op.create_index("ix_api_sessions_subject", ["subject", "revoked"], unique=False)

@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,8 +39,8 @@ from callbot.api.dialects.digelao.envelope import (
 from callbot.api.dialects.digelao.mapping import DigelaoOptions
 from callbot.callback import service as callback_service
 from callbot.callback.service import CallbackChanges
+from callbot.credential import replay, sessions
 from callbot.credential import service as credential_service
-from callbot.credential import sessions
 from callbot.customer import service as customer_service
 from callbot.customer.reader import SourceRow
 from callbot.errors import CallbotError, NotFound
@@ -187,6 +187,14 @@ async def login(tx: Tx, params: Params, options: DigelaoOptions) -> JSONResponse
         raise DigelaoError(URL_MISMATCH) from None
     if abs((tx.now() - sent).total_seconds()) > options.timestamp_window:
         raise DigelaoError(URL_MISMATCH)
+    # A login body is signed once (its timestamp has seconds): sent again, it is a replay that would
+    # revoke the real client's key. It looks like hijacking, as a stale timestamp does.
+    try:
+        await replay.remember(
+            tx, credential.id, sign.lower(), expires_at=sent + timedelta(seconds=options.timestamp_window)
+        )
+    except replay.Replayed:
+        raise DigelaoError(URL_MISMATCH, "this login was already received") from None
     try:
         acting = await sessions.acting_for_credential(tx, tenant, credential)
     except CallbotError:

@@ -16,6 +16,9 @@ class YiwiseOptions:
     mirror_http_status: bool = False
     # §2.3 step 5: reject timestamps further than this from the server clock; 0 turns the check off.
     timestamp_window_minutes: int = 15
+    # §2.3 step 6: a signature signs each request once; the same signature on other requests is accepted
+    # this long after its first use (the 2022 demo signs once per run). Needs the window above on.
+    signature_reuse_seconds: int = 60
     # §8.10: fill `callDetailList` in call-record list rows (the seed sends null).
     list_includes_transcript: bool = False
     # §9.1: the transcript key of ROBOT_CALL_RECORD callbacks.

@@ -17,8 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from callbot.api.dialects.yiwise import envelope, mapping
-from callbot.api.dialects.yiwise.auth import authenticate
+from callbot.api.dialects.yiwise import auth, envelope, mapping
 from callbot.api.dialects.yiwise.envelope import (
     BAD_PARAMETER,
     NOT_FOUND,
@@ -493,8 +492,21 @@ def build_router(store_of: Callable[[Request], Store], options: YiwiseOptions | 
             nul = mapping.find_nul(params)
             if nul is not None:
                 raise bad_parameter(nul, "must not contain NUL characters")
-            async with store_of(request).transaction() as tx:
-                tenant = await authenticate(tx, request.headers, window_minutes=opts.timestamp_window_minutes)
+            store = store_of(request)
+            # Authentication commits on its own, so a request refused later still counts as received.
+            async with store.transaction() as tx:
+                signed = auth.request_digest(request.method, request.url.path, request.url.query, await request.body())
+                tenant_id = (
+                    await auth.authenticate(
+                        tx,
+                        request.headers,
+                        window_minutes=opts.timestamp_window_minutes,
+                        request=signed,
+                        reuse_seconds=opts.signature_reuse_seconds,
+                    )
+                ).id
+            async with store.transaction() as tx:
+                tenant = await tenant_service.get_tenant(tx, tenant_id)
                 data, message = await operation.handler(Call(tx, tenant, params, opts, path))
             code = envelope.OK
         except YiwiseError as exc:
