@@ -40,6 +40,9 @@ class TaskAlerts(BaseModel):
     early_warning_users: list[int] = Field(default_factory=list)
     sms_template_id: int | None = None
     wechat_send_method: Literal["SENDTOALL", "SENDTOONE", "SENDTONONE"] = "SENDTONONE"
+    # Conditional WeChat alerts: these levels, once a call has lasted `wechat_condition_min_seconds`.
+    wechat_condition_levels: list[Level] = Field(default_factory=list)
+    wechat_condition_min_seconds: int | None = Field(default=None, ge=0)
 
 
 class TaskCreate(BaseModel):

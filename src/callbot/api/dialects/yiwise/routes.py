@@ -103,8 +103,111 @@ def _job_fields(params: Mapping[str, Any]) -> dict[str, Any]:
     return mapping.parse_object(job, "robotCallJob")
 
 
-def _task_fields(job: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    """Native task fields from a `robotCallJob`. `partial`: only what was sent (modify)."""
+def _nested(params: Mapping[str, Any]) -> bool:
+    """The body has a `robotCallJob` (else the seed's flat form: the job's fields are the body's)."""
+    return params.get("robotCallJob") is not None
+
+
+def _either(params: Mapping[str, Any], job: Mapping[str, Any], name: str) -> tuple[Any, str]:
+    """A field the vendor documents at top level that clients also send inside `robotCallJob` (the 2022 demo
+    does both): its value (the job's first) and the name to report it under."""
+    if mapping.present(job.get(name)) and _nested(params):
+        return job.get(name), f"robotCallJob.{name}"
+    return params.get(name), name
+
+
+def _seats(params: Mapping[str, Any], job: Mapping[str, Any]) -> int | None:
+    """AI seats from `robotCount` and the 2019 `concurrencyQuota` (并发数), None when neither is sent. The
+    vendor defaults robots to the concurrency quota; sent together, both limits hold, so the smaller wins."""
+    counts = []
+    if mapping.present(job.get("robotCount")):
+        counts.append(mapping.parse_count(job.get("robotCount"), "robotCount"))
+    sources = [(params, "concurrencyQuota")]
+    if _nested(params):
+        sources.append((job, "robotCallJob.concurrencyQuota"))
+    for source, name in sources:
+        if mapping.present(source.get("concurrencyQuota")):
+            counts.append(mapping.parse_count(source.get("concurrencyQuota"), name))
+    return min(counts) if counts else None
+
+
+def _inactive_list(value: Any, field: str) -> list[dict[str, Any]]:
+    """The 2019 `inactiveTimeList`: up to three `{startTime, endTime}` slots; an empty slot is no pause."""
+    slots = mapping.parse_list(value, field)
+    if len(slots) > 3:
+        raise bad_parameter(field, "at most three inactive slots")
+    windows = []
+    for i, slot in enumerate(slots):
+        where = f"{field}[{i}]"
+        slot = mapping.parse_object(slot, where)
+        start = mapping.parse_time(slot.get("startTime"), f"{where}.startTime")
+        end = mapping.parse_time(slot.get("endTime"), f"{where}.endTime")
+        if start != end:
+            windows.append({"start": start, "end": end})
+    return windows
+
+
+REDIAL_INTERVAL = (6, 24 * 60)  # minutes, the vendor's range
+REDIAL_TIMES = (1, 10)
+
+
+def _redial_rules(job: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The 2019 automatic redial (自动重拨): `redialCondition`, `redialInterval` (minutes) and `redialTimes`,
+    all three or none; None when none is sent. `CALL_LOSS` and `TRANSFER_ARTIFICIAL` are conditions that
+    never happen on callbot (it never dials past its seats and has no agent queue): a rule on them alone
+    redials nobody."""
+    names = ("redialCondition", "redialInterval", "redialTimes")
+    sent = [name for name in names if mapping.present(job.get(name))]
+    if not sent:
+        return None
+    conditions = mapping.parse_list(job.get("redialCondition"), "redialCondition")
+    if "redialCondition" in sent and not conditions:
+        return []  # no condition: automatic redial off
+    for name in names:
+        if name not in sent:
+            raise bad_parameter(name, f"is required with {', '.join(sent)} (automatic redial needs all three)")
+    results = [
+        mapping.parse_enum(
+            v, f"redialCondition[{i}]", list(mapping.ALL_RESULT_CODES.values()), mapping.ALL_RESULT_CODES
+        )
+        for i, v in enumerate(conditions)
+    ]
+    interval = mapping.parse_count(
+        job.get("redialInterval"), "redialInterval", minimum=REDIAL_INTERVAL[0], maximum=REDIAL_INTERVAL[1]
+    )
+    times = mapping.parse_count(job.get("redialTimes"), "redialTimes", minimum=REDIAL_TIMES[0], maximum=REDIAL_TIMES[1])
+    known = [r for r in dict.fromkeys(results) if r in mapping.RESULT_CODES.values()]
+    return [{"results": known, "delay_minutes": interval, "max_times": times}] if known else []
+
+
+def _levels(value: Any, field: str) -> list[str]:
+    """Intent levels by name or code (`["A"]`, `[0, 1]`, `["0"]`)."""
+    names = list(mapping.LEVEL_CODES.values())
+    return [
+        mapping.parse_enum(item, f"{field}[{i}]", names, mapping.LEVEL_CODES)
+        for i, item in enumerate(mapping.parse_list(value, field))
+    ]
+
+
+def _refuse_unsupported(params: Mapping[str, Any], job: Mapping[str, Any]) -> None:
+    """2019 fields callbot cannot honour are refused, never dropped."""
+    numbers, where = _either(params, job, "transferPhoneNumber")
+    if mapping.parse_list(numbers, where):
+        raise bad_parameter(
+            where,
+            "per-task transfer numbers are not supported: a script's transfer node names its number "
+            "(transfer_to), else the server's default transfer target is used",
+        )
+    enable, where = _either(params, job, "enableConcurrency")
+    if mapping.present(enable) and enable is not True and str(enable).lower() != "true":
+        if enable is False or str(enable).lower() == "false":
+            raise bad_parameter(where, "false is not supported: a task always dials up to its seats (robotCount)")
+        raise bad_parameter(where, "must be true or false")
+
+
+def _task_fields(params: Mapping[str, Any], job: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    """Native task fields from a body and its `robotCallJob`. `partial`: only what was sent (modify)."""
+    _refuse_unsupported(params, job)
     fields: dict[str, Any] = {}
 
     def given(name: str) -> bool:
@@ -118,14 +221,19 @@ def _task_fields(job: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
         fields["mode"] = mapping.parse_enum(job.get("mode"), "mode", mapping.MODES, ignore_case=True)
     if given("dialogFlowId"):
         fields["script_id"] = mapping.parse_id(job.get("dialogFlowId"), "dialogFlowId")
-    if given("robotCount"):
-        fields["robot_count"] = mapping.parse_count(job.get("robotCount"), "robotCount")
+    seats = _seats(params, job)
+    if seats is not None:
+        fields["robot_count"] = seats
     if given("dailyStartTime"):
         fields["daily_start"] = mapping.parse_time(job.get("dailyStartTime"), "dailyStartTime")
     if given("dailyEndTime"):
         fields["daily_end"] = mapping.parse_time(job.get("dailyEndTime"), "dailyEndTime")
     start, end = job.get("inactiveStartTime"), job.get("inactiveEndTime")
-    if mapping.present(start) or mapping.present(end):
+    if mapping.present(job.get("inactiveTimeList")):
+        if mapping.present(start) or mapping.present(end):
+            raise bad_parameter("inactiveTimeList", "send either inactiveTimeList or inactiveStartTime/inactiveEndTime")
+        fields["inactive_windows"] = _inactive_list(job.get("inactiveTimeList"), "inactiveTimeList")
+    elif mapping.present(start) or mapping.present(end):
         if not (mapping.present(start) and mapping.present(end)):
             missing = "inactiveEndTime" if mapping.present(start) else "inactiveStartTime"
             raise bad_parameter(missing, "the inactive window needs both its start and its end")
@@ -138,14 +246,29 @@ def _task_fields(job: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
         fields["start_time"] = mapping.parse_datetime(job.get("startTime"), "startTime")
     if mapping.present(job.get("description")) or not partial:
         fields["description"] = mapping.parse_str(job.get("description"), "description", max_length=DESCRIPTION_MAX)
+    rules = _redial_rules(job)
+    if rules is not None:
+        fields["redial_rules"] = rules
     alerts: dict[str, Any] = {}
     names = {"smsAlertLevel": "sms_levels", "wechatAlertLevel": "wechat_levels"}
     for name, native in names.items():
         if given(name):
-            alerts[native] = [
-                mapping.parse_enum(item, f"{name}[{i}]", list(mapping.LEVEL_CODES.values()), mapping.LEVEL_CODES)
-                for i, item in enumerate(mapping.parse_list(job.get(name), name))
-            ]
+            alerts[native] = _levels(job.get(name), name)
+        # The 2019 docs add the same levels by code (`wechatAlertLevelCode: [0, 1]`).
+        coded = f"{name}Code"
+        if mapping.present(job.get(coded)):
+            levels = _levels(job.get(coded), coded)
+            if mapping.present(job.get(name)) and set(levels) != set(alerts[native]):
+                raise bad_parameter(coded, f"names other levels than {name}")
+            alerts[native] = levels
+    # Conditional WeChat alerts (2019): these levels, once the call lasted the threshold (seconds).
+    for name in ("wechatConditionAlertLevel", "wechatConditionAlertLevelCode"):
+        if mapping.present(job.get(name)):
+            alerts["wechat_condition_levels"] = _levels(job.get(name), name)
+    if mapping.present(job.get("wechatAlertChatDurationThreshold")):
+        alerts["wechat_condition_min_seconds"] = mapping.parse_count(
+            job.get("wechatAlertChatDurationThreshold"), "wechatAlertChatDurationThreshold", minimum=0
+        )
     for name, native in {"alertUsers": "users", "earlyWarningAlertUsers": "early_warning_users"}.items():
         if given(name):
             alerts[native] = [
@@ -186,8 +309,13 @@ async def _check_script(call: Call, script_id: int) -> None:
 
 async def create_task(call: Call) -> tuple[Any, str]:
     job = _job_fields(call.params)
-    fields = _task_fields(job, partial=False)
+    fields = _task_fields(call.params, job, partial=False)
     line_ids = mapping.parse_line_ids(call.params, job)
+    if "robot_count" not in fields:
+        # The vendor: on SIM-card (MOBILE) lines each line is one robot; otherwise the quota is required.
+        if str(job.get("phoneType", "")).strip().upper() not in ("MOBILE", "0"):
+            raise bad_parameter("robotCount", "is required (or concurrencyQuota)")
+        fields["robot_count"] = len(line_ids)
     data = TaskCreate.model_validate({**fields, "line_ids": line_ids})
     await _check_lines(call, line_ids, job.get("phoneType"))
     await _check_script(call, data.script_id)
@@ -201,7 +329,7 @@ async def modify_task(call: Call) -> tuple[Any, str]:
     """Extension (§5): the create body plus `robotCallJob.robotCallJobId`, only while the task is not running."""
     job = _job_fields(call.params)
     task_id = mapping.parse_id(job.get("robotCallJobId", call.params.get("robotCallJobId")), "robotCallJobId")
-    fields = _task_fields(job, partial=True)
+    fields = _task_fields(call.params, job, partial=True)
     line_fields = ("jobPhoneNumberList", "jobPhoneNumberIdList")
     has_lines = any(mapping.present(src.get(f)) for src in (call.params, job) for f in line_fields)
     if has_lines:
@@ -209,6 +337,10 @@ async def modify_task(call: Call) -> tuple[Any, str]:
         await _check_lines(call, fields["line_ids"], job.get("phoneType"))
     if "script_id" in fields:
         await _check_script(call, fields["script_id"])
+    if "alerts" in fields:
+        # Alert fields left out keep their values.
+        task = await task_service.get_task(call.tx, call.tenant, task_id)
+        fields["alerts"] = {**task_service.alerts(task).model_dump(mode="json"), **fields["alerts"]}
     await task_service.update_task(call.tx, call.tenant, task_id, TaskUpdate.model_validate(fields))
     return None, envelope.MODIFIED
 
