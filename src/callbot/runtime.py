@@ -50,6 +50,7 @@ def build_renderers(public_url: str = "", recording_key: str = "") -> dict[str, 
     renderers: dict[str, Renderer] = {
         "native": NativeRenderer(),
         "yiwise": YiwiseRenderer(YiwiseOptions(public_url=public_url)),
+        "yiwise2023": YiwiseRenderer(YiwiseOptions(public_url=public_url), encrypted=True),
         "digelao": DigelaoRenderer(DigelaoOptions(public_url=public_url, recording_key=recording_key)),
     }
     return renderers

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import httpx
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
 from callbot.api.schemas import Id, PageOut, ReadModel, page_out
-from callbot.callback import outbox, service
+from callbot.callback import handshake, outbox, service
 from callbot.kit.db import Tx
 from callbot.models import CallbackSettings
 
@@ -24,6 +25,9 @@ class CallbackSettingsIn(BaseModel):
     enabled: bool | None = None
     task_url: str | None = None
     dialect: str | None = None
+    # yiwise2023: the receiver's token and EncodingAESKey; saving them runs the verification handshake.
+    token: str | None = None
+    aes_key: str | None = None
 
 
 class CallbackSettingsOut(BaseModel):
@@ -31,6 +35,7 @@ class CallbackSettingsOut(BaseModel):
     enabled: bool
     task_url: str
     dialect: str
+    token: str
     # The HMAC-SHA256 key of native callbacks' X-Callbot-Signature (the tenant's own; shown to the tenant).
     signing_secret: str
     updated_at: datetime
@@ -42,6 +47,7 @@ def _out(tx: Tx, settings: CallbackSettings) -> CallbackSettingsOut:
         enabled=settings.enabled,
         task_url=settings.task_url,
         dialect=settings.dialect,
+        token=settings.token,
         signing_secret=service.signing_secret(tx, settings),
         updated_at=settings.updated_at,
     )
@@ -55,7 +61,11 @@ async def read_settings(tx: WriteTx, tenant: CurrentTenant) -> CallbackSettingsO
 @router.put("", response_model=CallbackSettingsOut, summary="Set the callback URL, task URL, on/off and dialect")
 async def update_settings(body: CallbackSettingsIn, tx: WriteTx, tenant: CurrentTenant) -> CallbackSettingsOut:
     changes = service.CallbackChanges(**body.model_dump(exclude_unset=True))
-    return _out(tx, await service.update_settings(tx, tenant, changes))
+    settings = await service.update_settings(tx, tenant, changes)
+    if handshake.needs_handshake(changes):
+        async with httpx.AsyncClient() as http:
+            await handshake.verify_settings(tx, settings, http)
+    return _out(tx, settings)
 
 
 events_router = APIRouter(prefix="/callback-events", tags=["callbacks"])

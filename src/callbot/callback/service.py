@@ -3,6 +3,7 @@ them an event goes by."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -12,12 +13,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from callbot.callback import outbox
 from callbot.errors import NotFound, ValidationFailed
+from callbot.kit import msgcrypt
 from callbot.kit.db import Tx
 from callbot.kit.secrets import random_alnum
 from callbot.models import CallbackSettings, Tenant
 from callbot.task import service as task_service
 
-DIALECTS = ("native", "yiwise", "digelao")
+DIALECTS = ("native", "yiwise", "yiwise2023", "digelao")
+# Yiwise's 2023 callback protocol: the 2018 payloads, AES-encrypted and signed with the receiver's token.
+ENCRYPTED = "yiwise2023"
+_TOKEN = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class CallbackChanges:
     enabled: bool | None = None
     task_url: str | None = None
     dialect: str | None = None
+    token: str | None = None  # yiwise2023: the receiver's token
+    aes_key: str | None = None  # yiwise2023: the receiver's EncodingAESKey (43 characters)
 
 
 def check_url(url: str, field: str) -> str:
@@ -100,8 +107,27 @@ async def update_settings(
         settings.enabled = changes.enabled
     elif changes.url:
         settings.enabled = True  # giving a URL means wanting the callbacks
+    if changes.token is not None:
+        if changes.token and not _TOKEN.fullmatch(changes.token):
+            raise ValidationFailed("the token must be 1 to 64 letters or digits", [("token", "letters and digits")])
+        settings.token = changes.token
+    if changes.aes_key is not None:
+        if changes.aes_key:
+            try:
+                msgcrypt.decode_key(changes.aes_key)
+            except msgcrypt.MsgCryptError as exc:
+                raise ValidationFailed("the AES key is not an EncodingAESKey", [("aes_key", str(exc))]) from None
+        settings.aes_key_encrypted = tx.secrets.encrypt(changes.aes_key) if changes.aes_key else ""
     if settings.enabled and not settings.url:
         raise ValidationFailed("callbacks are on but no URL is set", [("url", "required when enabled")])
+    if settings.dialect == ENCRYPTED:
+        missing = [
+            (name, f"required by the {ENCRYPTED} dialect")
+            for name, value in (("token", settings.token), ("aes_key", settings.aes_key_encrypted))
+            if not value
+        ]
+        if missing:
+            raise ValidationFailed(f"the {ENCRYPTED} dialect encrypts with the receiver's token and AES key", missing)
     settings.updated_at = tx.now()
     await tx.session.flush()
     return settings
@@ -109,3 +135,8 @@ async def update_settings(
 
 def signing_secret(tx: Tx, settings: CallbackSettings) -> str:
     return tx.secrets.decrypt(settings.secret_encrypted)
+
+
+def receiver_crypt(tx: Tx, settings: CallbackSettings) -> msgcrypt.MsgCrypt:
+    """The encryption of the settings' receiver (yiwise2023): its token and AES key."""
+    return msgcrypt.MsgCrypt(settings.token, tx.secrets.decrypt(settings.aes_key_encrypted))

@@ -7,8 +7,9 @@ import contextlib
 import json
 
 import click
+import httpx
 
-from callbot.callback import service
+from callbot.callback import handshake, service
 from callbot.callback.receiver import CallbackReceiver
 from callbot.cli._common import async_command, cli_store, print_json
 from callbot.tenant.service import get_tenant_by_name
@@ -25,13 +26,22 @@ def callback() -> None:
 @click.option("--task-url", default=None, help="where task-finished and import-finished events go")
 @click.option("--dialect", type=click.Choice(service.DIALECTS), default="native", show_default=True)
 @click.option("--off", is_flag=True, help="keep the URLs but stop sending per-call callbacks")
+@click.option("--token", default=None, help="yiwise2023: the receiver's token")
+@click.option("--aes-key", default=None, help="yiwise2023: the receiver's EncodingAESKey (43 characters)")
 @async_command
-async def set_callback(tenant_name: str, url: str, task_url: str | None, dialect: str, off: bool) -> None:
-    """Set a tenant's callback URLs and payload dialect; prints the settings as JSON."""
+async def set_callback(
+    tenant_name: str, url: str, task_url: str | None, dialect: str, off: bool, token: str | None, aes_key: str | None
+) -> None:
+    """Set a tenant's callback URLs and payload dialect; prints the settings as JSON. The yiwise2023 dialect
+    first checks that the receiver answers its verification handshake."""
     async with cli_store() as store, store.transaction() as tx:
         tenant = await get_tenant_by_name(tx, tenant_name)
-        changes = service.CallbackChanges(url=url, task_url=task_url, dialect=dialect, enabled=not off)
+        changes = service.CallbackChanges(
+            url=url, task_url=task_url, dialect=dialect, enabled=not off, token=token, aes_key=aes_key
+        )
         settings = await service.update_settings(tx, tenant, changes)
+        async with httpx.AsyncClient() as http:
+            await handshake.verify_settings(tx, settings, http)
         secret = service.signing_secret(tx, settings)
     print_json(
         {

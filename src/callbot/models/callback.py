@@ -31,7 +31,10 @@ class CallbackSettings(Base):
     url: Mapped[str] = mapped_column(String(1000), default="")  # per-call events
     enabled: Mapped[bool] = mapped_column(default=False)
     task_url: Mapped[str] = mapped_column(String(1000), default="")  # task and import events
-    dialect: Mapped[str] = mapped_column(String(16), default="native")  # native | yiwise | digelao
+    dialect: Mapped[str] = mapped_column(String(16), default="native")  # native | yiwise | yiwise2023 | digelao
+    # Yiwise's 2023 encrypted callbacks: the receiver's token and EncodingAESKey (encrypted at rest).
+    token: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    aes_key_encrypted: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # Native callbacks are signed with HMAC-SHA256 under this secret (encrypted at rest).
     secret_encrypted: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

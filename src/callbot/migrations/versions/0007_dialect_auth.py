@@ -1,4 +1,5 @@
-"""dialect authentication: Digelao sessions found by (subject, key); the replay guard's seen signatures
+"""dialect authentication: Digelao sessions found by (subject, key); the replay guard's seen signatures;
+the token and AES key of Yiwise's 2023 encrypted callbacks
 
 Revision ID: 0007_dialect_auth
 Revises: 0006
@@ -40,9 +41,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("seen_signatures", schema=None) as batch_op:
         batch_op.create_index("ix_seen_signatures_expiry", ["credential_id", "expires_at"], unique=False)
+    with op.batch_alter_table("callback_settings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("token", sa.String(length=64), server_default="", nullable=False))
+        batch_op.add_column(sa.Column("aes_key_encrypted", sa.String(length=500), server_default="", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("callback_settings", schema=None) as batch_op:
+        batch_op.drop_column("aes_key_encrypted")
+        batch_op.drop_column("token")
     with op.batch_alter_table("seen_signatures", schema=None) as batch_op:
         batch_op.drop_index("ix_seen_signatures_expiry")
     op.drop_table("seen_signatures")

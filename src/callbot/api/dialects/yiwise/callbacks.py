@@ -2,6 +2,10 @@
 
 `ROBOT_CALL_RECORD` after every dial attempt, `ROBOT_CALL_JOB` when a task completes. The body is
 `{"dataType", "data"}`; callbot adds an `X-Callbot-Signature` header that 2018 receivers ignore.
+
+The 2023 protocol (the public `callbackdemo`) sends the same JSON encrypted (kit/msgcrypt.py): an XML body
+holding the cipher text, and `msg_signature`, `timestamp` and `nonce` in the query; before that, a GET
+handshake asks the receiver to decrypt an `echostr` and answer its plain text (callback/handshake.py).
 """
 
 from __future__ import annotations
@@ -9,16 +13,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 from typing import Any
+from urllib.parse import quote_plus, urlencode
 
 from callbot.api.dialects.yiwise import mapping
 from callbot.api.dialects.yiwise.options import YiwiseOptions
+from callbot.kit.msgcrypt import MsgCrypt, envelope
 from callbot.models import CallRecord, Customer, Task, Tenant
 
 CALL_RECORD = "ROBOT_CALL_RECORD"
 CALL_JOB = "ROBOT_CALL_JOB"
 SIGNATURE_HEADER = "X-Callbot-Signature"
 CONTENT_TYPE = "application/json;charset=UTF-8"
+XML_CONTENT_TYPE = "application/xml;charset=UTF-8"
 
 
 def call_record_payload(
@@ -80,3 +88,30 @@ def is_success(status_code: int, body: bytes) -> bool:
         return False
     text = body.decode("utf-8", errors="replace").strip(" \t\r\n\"'\ufeff")
     return text.lower() == "success"
+
+
+def new_nonce() -> str:
+    """A 10-digit nonce, like the demo's."""
+    return str(secrets.randbelow(9 * 10**9) + 10**9)
+
+
+def encrypted_request(crypt: MsgCrypt, body: bytes, timestamp: str, nonce: str) -> tuple[str, bytes]:
+    """The 2023 form of a callback body: the query (`msg_signature`, `timestamp`, `nonce`) and the XML body.
+
+    The cipher text and signature inside the XML are URL-encoded, as the demo's sender writes them: its
+    receiver URL-decodes the whole body before reading the XML (a `+` of the base64 would otherwise turn
+    into a space)."""
+    encrypted = crypt.encrypt(body.decode("utf-8"))
+    signature = crypt.sign(timestamp, nonce, encrypted)
+    query = urlencode({"msg_signature": signature, "timestamp": timestamp, "nonce": nonce})
+    xml = envelope(quote_plus(encrypted), quote_plus(signature), timestamp, nonce)
+    return query, xml.encode("utf-8")
+
+
+def with_query(url: str, query: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def is_encrypted_success(status_code: int, body: bytes) -> bool:
+    """The 2023 demo: "http状态返回200表示回调成功" (any body; the demo answers `success`)."""
+    return 200 <= status_code < 300

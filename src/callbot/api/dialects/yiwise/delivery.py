@@ -7,6 +7,7 @@ from __future__ import annotations
 from callbot.api.dialects.yiwise import callbacks
 from callbot.api.dialects.yiwise.options import YiwiseOptions
 from callbot.callback import outbox
+from callbot.callback import service as callback_service
 from callbot.callback.delivery import Delivery
 from callbot.credential import service as credential_service
 from callbot.kit.db import Tx
@@ -17,8 +18,12 @@ from callbot.task import service as task_service
 
 
 class YiwiseRenderer:
-    def __init__(self, options: YiwiseOptions | None = None) -> None:
+    """`encrypted`: Yiwise's 2023 protocol (the same JSON, AES-encrypted in an XML body, signed with the
+    receiver's token); else the 2018 plain JSON."""
+
+    def __init__(self, options: YiwiseOptions | None = None, *, encrypted: bool = False) -> None:
         self.options = options or YiwiseOptions()
+        self.encrypted = encrypted
 
     async def render(self, tx: Tx, tenant: Tenant, settings: CallbackSettings, event: OutboxEvent) -> Delivery | None:
         url = settings.url or settings.task_url
@@ -34,6 +39,12 @@ class YiwiseRenderer:
         else:
             return None
         body = callbacks.encode(payload)
+        if self.encrypted:
+            crypt = callback_service.receiver_crypt(tx, settings)
+            timestamp = str(int(tx.now().timestamp() * 1000))
+            query, xml = callbacks.encrypted_request(crypt, body, timestamp, callbacks.new_nonce())
+            headers = {"Content-Type": callbacks.XML_CONTENT_TYPE, "X-Callbot-Event-Id": event.event_id}
+            return Delivery(callbacks.with_query(url, query), xml, headers, callbacks.is_encrypted_success)
         headers = {"Content-Type": callbacks.CONTENT_TYPE, "X-Callbot-Event-Id": event.event_id}
         secret = await credential_service.vendor_secret(tx, tenant, CredentialKind.YIWISE)
         if secret:
