@@ -61,11 +61,9 @@ async def read_settings(tx: WriteTx, tenant: CurrentTenant) -> CallbackSettingsO
 @router.put("", response_model=CallbackSettingsOut, summary="Set the callback URL, task URL, on/off and dialect")
 async def update_settings(body: CallbackSettingsIn, tx: WriteTx, tenant: CurrentTenant) -> CallbackSettingsOut:
     changes = service.CallbackChanges(**body.model_dump(exclude_unset=True))
-    settings = await service.update_settings(tx, tenant, changes)
-    if handshake.needs_handshake(changes):
-        async with httpx.AsyncClient() as http:
-            await handshake.verify_settings(tx, settings, http)
-    return _out(tx, settings)
+    async with httpx.AsyncClient() as http:
+        await handshake.verify_changes(tx, tenant, changes, http)
+    return _out(tx, await service.update_settings(tx, tenant, changes))
 
 
 events_router = APIRouter(prefix="/callback-events", tags=["callbacks"])

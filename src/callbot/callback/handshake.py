@@ -17,7 +17,7 @@ from callbot.callback import service
 from callbot.errors import ValidationFailed
 from callbot.kit import msgcrypt
 from callbot.kit.db import Tx
-from callbot.models import CallbackSettings
+from callbot.models import Tenant
 
 TIMEOUT_SECONDS = 10.0
 
@@ -49,14 +49,36 @@ async def verify_receiver(
     raise ValidationFailed("the callback receiver failed the yiwise2023 verification handshake", [(field, problem)])
 
 
-async def verify_settings(tx: Tx, settings: CallbackSettings, http: httpx.AsyncClient) -> None:
-    """Handshake with each URL of encrypted (yiwise2023) settings; nothing to do for other dialects."""
-    if settings.dialect != service.ENCRYPTED:
+async def verify_changes(tx: Tx, tenant: Tenant, changes: service.CallbackChanges, http: httpx.AsyncClient) -> None:
+    """Before `changes` are saved: when they leave the tenant's callbacks encrypted (yiwise2023) and touch
+    where or how, handshake with each URL. Runs before anything is written, so no write lock is held while
+    waiting for a receiver. Invalid values are left for `service.update_settings` to name."""
+    if not any(getattr(changes, name) is not None for name in HANDSHAKE_FIELDS):
         return
-    crypt = service.receiver_crypt(tx, settings)
+    current = await service.find_settings(tx, tenant)
+
+    def effective(name: str, default: str = "") -> str:
+        value = getattr(changes, name)
+        if value is not None:
+            return str(value).strip()
+        return str(getattr(current, name)) if current is not None else default
+
+    if effective("dialect", "native") != service.ENCRYPTED:
+        return
+    key = changes.aes_key
+    if key is None:
+        key = tx.secrets.decrypt(current.aes_key_encrypted) if current is not None and current.aes_key_encrypted else ""
+    token = effective("token")
+    try:
+        crypt = msgcrypt.MsgCrypt(token, key)
+    except msgcrypt.MsgCryptError:
+        return
+    if not service.valid_token(token):
+        return
     timestamp = str(int(tx.now().timestamp() * 1000))
     checked = set()
-    for field, url in (("url", settings.url), ("task_url", settings.task_url)):
+    for field in ("url", "task_url"):
+        url = service.check_url(effective(field), field)
         if url and url not in checked:
             checked.add(url)
             nonce = str(secrets.randbelow(9 * 10**9) + 10**9)
@@ -64,8 +86,3 @@ async def verify_settings(tx: Tx, settings: CallbackSettings, http: httpx.AsyncC
 
 
 HANDSHAKE_FIELDS = ("url", "task_url", "dialect", "token", "aes_key")
-
-
-def needs_handshake(changes: service.CallbackChanges) -> bool:
-    """A change of where or how encrypted callbacks go is verified again."""
-    return any(getattr(changes, name) is not None for name in HANDSHAKE_FIELDS)

@@ -25,6 +25,11 @@ ENCRYPTED = "yiwise2023"
 _TOKEN = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
+def valid_token(token: str) -> bool:
+    """A receiver token of the yiwise2023 dialect: 1 to 64 letters or digits."""
+    return _TOKEN.fullmatch(token) is not None
+
+
 @dataclass(frozen=True)
 class CallbackChanges:
     url: str | None = None
@@ -108,7 +113,7 @@ async def update_settings(
     elif changes.url:
         settings.enabled = True  # giving a URL means wanting the callbacks
     if changes.token is not None:
-        if changes.token and not _TOKEN.fullmatch(changes.token):
+        if changes.token and not valid_token(changes.token):
             raise ValidationFailed("the token must be 1 to 64 letters or digits", [("token", "letters and digits")])
         settings.token = changes.token
     if changes.aes_key is not None:

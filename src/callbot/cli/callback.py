@@ -39,9 +39,9 @@ async def set_callback(
         changes = service.CallbackChanges(
             url=url, task_url=task_url, dialect=dialect, enabled=not off, token=token, aes_key=aes_key
         )
-        settings = await service.update_settings(tx, tenant, changes)
         async with httpx.AsyncClient() as http:
-            await handshake.verify_settings(tx, settings, http)
+            await handshake.verify_changes(tx, tenant, changes, http)
+        settings = await service.update_settings(tx, tenant, changes)
         secret = service.signing_secret(tx, settings)
     print_json(
         {

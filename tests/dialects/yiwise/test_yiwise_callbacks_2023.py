@@ -168,6 +168,11 @@ async def test_saving_encrypted_settings_passes_the_handshake(
     assert answer.status_code == 200, answer.text
     assert (answer.json()["dialect"], answer.json()["token"]) == ("yiwise2023", TOKEN)
     assert len(receiver.handshakes) == 1 and len(receiver.handshakes[0]) == 16
+    # Turning callbacks off and on changes neither where nor how: no new handshake. A new URL has one.
+    assert (await _put(client, account.token, enabled=False)).status_code == 200
+    assert len(receiver.handshakes) == 1
+    assert (await _put(client, account.token, task_url=receiver.url + "?kind=task")).status_code == 200
+    assert len(receiver.handshakes) == 3  # url and task_url, each verified
 
 
 async def test_a_receiver_that_fails_the_handshake_is_not_saved(
