@@ -32,6 +32,10 @@ from callbot.task.states import RUNNING
 INTERRUPTED = "interrupted"
 # How long a customer waits when their number is already on a call from another task.
 NUMBER_BUSY_RETRY = timedelta(minutes=2)
+# How long a started task with no customers waits for an import before it completes. Integrations often
+# create the task first and import later; an import reopens a completed task anyway, so the wait only
+# keeps an empty task from announcing itself COMPLETED before anything could be called.
+EMPTY_TASK_WAIT = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -124,9 +128,12 @@ async def move_task(tx: Tx, task_id: int, target: TaskStatus) -> bool:
 
 
 async def complete_if_done(tx: Tx, task_id: int) -> bool:
-    """COMPLETED once no customer is waiting or in flight; sends the task-completed callback."""
+    """COMPLETED once no customer is waiting or in flight; sends the task-completed callback. A task that
+    has no customers yet waits for them (`EMPTY_TASK_WAIT` from its start)."""
     task = await tx.session.get(Task, task_id, with_for_update={"key_share": True}, populate_existing=True)
     if task is None or task.status not in RUNNING or task.deleted:
+        return False
+    if task.customer_count == 0 and tx.now() < (task.started_at or task.created_at) + EMPTY_TASK_WAIT:
         return False
     waiting = await tx.session.scalar(
         select(
