@@ -16,7 +16,7 @@ from callbot.campaign import service as campaign_service
 from callbot.kit.clock import FrozenClock
 from callbot.kit.db import Store
 from callbot.models import Customer
-from callbot.models.enums import CustomerStatus
+from callbot.models.enums import CallResult, CustomerStatus
 
 LEASE = 60.0
 # A talkative customer: the call lasts minutes of call time.
@@ -61,8 +61,13 @@ async def test_a_frozen_worker_writes_nothing_over_the_attempt_another_worker_cl
     assert frozen._retry == [] and frozen._finished == []
     assert [r.id for r in await records(store, campaign.task_id)] == [closed.id]
     row = await customer(store, "13900001001")
-    assert row.status is CustomerStatus.FINISHED and row.last_result is not None
-    assert row.last_result.value == "SYSTEM_ERROR"
+    assert (row.status, row.attempts, row.last_result) == (CustomerStatus.PENDING, 1, CallResult.SYSTEM_ERROR)
+    # The customer is called again (the platform's fault), as attempt 2, by the worker that is alive.
+    await other.run_until_idle()
+    assert [(r.attempt, r.end_reason) for r in await records(store, campaign.task_id)] == [
+        (1, "interrupted"),
+        (2, "customer_hangup"),
+    ]
     await assert_stats_match_records(store, campaign)
 
 

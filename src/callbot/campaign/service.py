@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 
 from callbot.callback import outbox
-from callbot.callflow.session import CallOutcome, interrupted
+from callbot.callflow.session import INTERRUPTED, CallOutcome, interrupted
 from callbot.dnc import service as dnc_service
 from callbot.kit.db import Tx
 from callbot.kit.secrets import random_hex
@@ -360,7 +360,11 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> Written:
     """Write the call records of finished attempts and everything that follows from them, in one
     transaction: the customers' next step (redial or finished), task statistics, complaints onto the
     DNC list, callbacks, and completed tasks. An attempt whose lease is no longer the current one is
-    refused (nothing of it is written): fencing."""
+    refused (nothing of it is written): fencing.
+
+    A customer whose attempt the platform interrupted is called again at once, up to the task's
+    `interrupted_retries` times, whatever the redial rules say; the redial rules never count those
+    retried attempts."""
     held = await _claim(tx, attempts)
     refused = [a for a in attempts if a.lease.customer_id not in held]
     attempts = [a for a in attempts if a.lease.customer_id in held]
@@ -421,10 +425,16 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> Written:
     for a, record_id, row in zip(attempts, record_ids, rows, strict=True):
         task = tasks[a.lease.task_id]
         tenant = tenants[a.lease.tenant_id]
-        next_at = redial_at(task.redial_rules, a.outcome.result, a.lease.attempt, now)
+        free_retries = held[a.lease.customer_id]
+        if a.outcome.end_reason == INTERRUPTED and free_retries < task.interrupted_retries:
+            next_at: datetime | None = now  # recovery waited long enough: no earlier call can still be live
+            free_retries += 1
+        else:
+            next_at = redial_at(task.redial_rules, a.outcome.result, a.lease.attempt - free_retries, now)
         customer_updates.append(
             {
                 "id": a.lease.customer_id,
+                "free_retries": free_retries,
                 "status": CustomerStatus.PENDING if next_at else CustomerStatus.FINISHED,
                 "next_attempt_at": next_at,
                 "last_result": CallResult(a.outcome.result),
@@ -460,25 +470,25 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> Written:
     return Written(record_ids, refused)
 
 
-async def _claim(tx: Tx, attempts: Sequence[FinishedAttempt]) -> set[int]:
+async def _claim(tx: Tx, attempts: Sequence[FinishedAttempt]) -> dict[int, int]:
     """Lock the customers of `attempts` whose lease is still the one each attempt was dialled under (in
-    flight, same token) and return their ids. An UPDATE, not a SELECT: it takes the row lock on PostgreSQL
-    and the write lock on SQLite, so no other worker can close the attempt between this check and the
-    write."""
+    flight, same token); returns their ids with the free retries each has had. An UPDATE, not a SELECT:
+    it takes the row lock on PostgreSQL and the write lock on SQLite, so no other worker can close the
+    attempt between this check and the write."""
     by_token: dict[str, list[int]] = defaultdict(list)
     for a in attempts:
         by_token[a.lease.token].append(a.lease.customer_id)
-    held: set[int] = set()
+    held: dict[int, int] = {}
     for token, ids in sorted(by_token.items()):
         # Leases granted before tokens existed have none; only recovery closes them.
         same_lease = Customer.lease_token == token if token else Customer.lease_token.is_(None)
-        rows = await tx.session.scalars(
+        rows = await tx.session.execute(
             update(Customer)
             .where(Customer.id.in_(ids), Customer.status == CustomerStatus.DIALLING, same_lease)
             .values(dialled_at=Customer.dialled_at)
-            .returning(Customer.id)
+            .returning(Customer.id, Customer.free_retries)
         )
-        held.update(rows)
+        held.update((customer_id, free_retries) for customer_id, free_retries in rows)
     return held
 
 

@@ -43,6 +43,9 @@ class Customer(Base):
     lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # When the current (or last) attempt was dialled: an interrupted attempt's record keeps it.
     dialled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Attempts given again because the platform interrupted one (the task's interrupted_retries): the
+    # redial rules do not count them.
+    free_retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The line the current (or last) attempt is placed on.
     dial_line_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Why a SKIPPED customer was not called: dnc, frequency_cap, task_stopped.
