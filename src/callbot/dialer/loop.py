@@ -97,6 +97,8 @@ class Dialer:
         # (clock time) it knows them to be its own; a call goes on only while that time has not passed.
         self._held: dict[int, str] = {}
         self._held_until: dict[int, datetime] = {}
+        # Customers whose outcome is being written right now: a renewal that misses them is no lost lease.
+        self._writing: set[int] = set()
 
     # --- running ---------------------------------------------------------------------------------------
 
@@ -343,19 +345,24 @@ class Dialer:
 
     async def _write(self, batch: list[FinishedAttempt]) -> int | None:
         """Write `batch` in one transaction: how many records were written, None when the write failed."""
+        ids = {one.lease.customer_id for one in batch}
+        self._writing |= ids
         try:
             async with self.store.transaction() as tx:
                 written = await campaign.finish(tx, batch)
         except Exception:
             log.exception("writing %d finished call(s) failed", len(batch))
             return None
+        finally:
+            self._writing -= ids
         for one in written.refused:
             log.warning(
                 "lost the lease on customer %d (attempt %d): another worker closed the attempt, so this outcome "
-                "(%s) is not written",
+                "(%s, %s) is not written",
                 one.lease.customer_id,
                 one.lease.attempt,
                 one.outcome.result,
+                one.outcome.end_reason or "-",
             )
         for one in batch:
             self._release(one.lease.customer_id)
@@ -387,7 +394,8 @@ class Dialer:
         async with self.store.transaction() as tx:
             until = tx.now() + timedelta(seconds=self.options.lease_seconds)
             renewed = await campaign.renew_leases(tx, held, self.options.lease_seconds)
-        lost = sorted(set(held) - renewed)
+        # A lease missed because its outcome was written meanwhile (or is being written) is not lost.
+        lost = sorted(c for c in held if c not in renewed and self._held.get(c) == held[c] and c not in self._writing)
         for customer_id in renewed:
             if customer_id in self._held:
                 self._held_until[customer_id] = until
