@@ -5,18 +5,23 @@ never succeed is not retried forever."""
 from __future__ import annotations
 
 import asyncio
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from campaign_helpers import make_campaign, scripted, sim_dialer
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from test_campaign import assert_stats_match_records, records, start
 
 from callbot.campaign import service as campaign_service
+from callbot.config import Settings
 from callbot.kit.clock import FrozenClock
 from callbot.kit.db import Store
 from callbot.models import Customer
 from callbot.models.enums import CallResult, CustomerStatus
+from callbot.runtime import build_store
 
 LEASE = 60.0
 # A talkative customer: the call lasts minutes of call time.
@@ -127,3 +132,27 @@ async def test_a_write_that_keeps_failing_is_given_up_and_the_attempt_closed_as_
     assert await dialer.recover() == 1
     [closed] = await records(store, campaign.task_id)
     assert (closed.result.value, closed.end_reason) == ("SYSTEM_ERROR", "interrupted")
+
+
+async def test_a_transaction_left_idle_for_a_lease_does_not_hold_other_workers_up(
+    pg_url: str | None, tmp_path: Path
+) -> None:
+    """A worker frozen inside a transaction holds its row locks; PostgreSQL ends its session after a lease
+    period, so the other workers can go on (and take its calls over)."""
+    if pg_url is None:
+        pytest.skip("PostgreSQL is not answering on 127.0.0.1:5432")
+    settings = Settings(data_dir=tmp_path, database_url=pg_url, lease_seconds=1)
+    frozen, other = build_store(settings), build_store(settings)
+    try:
+        async with frozen.engine.connect() as stuck:
+            await stuck.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+            started = time.monotonic()
+            async with other.engine.connect() as waiting:  # waits for the lock until the server ends `stuck`
+                await asyncio.wait_for(waiting.execute(text("SELECT pg_advisory_xact_lock(4242)")), timeout=10)
+                await waiting.rollback()
+            assert time.monotonic() - started < 5
+            with pytest.raises(DBAPIError):
+                await stuck.execute(text("SELECT 1"))
+    finally:
+        await frozen.dispose()
+        await other.dispose()
