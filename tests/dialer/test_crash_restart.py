@@ -208,7 +208,8 @@ async def test_a_worker_frozen_past_its_lease_on_postgresql(tmp_path: Path) -> N
         deadline = time.monotonic() + 120
         while True:  # the other worker closes the frozen attempts and calls their customers again
             done = await records_of(frozen)
-            if all((cid, attempt + 1) in done for cid, (attempt, _, _) in frozen.items()):
+            closed = all((cid, attempt) in done for cid, (attempt, _, _) in frozen.items())
+            if closed and any((cid, attempt + 1) in done for cid, (attempt, _, _) in frozen.items()):
                 break
             assert time.monotonic() < deadline, "the frozen worker's attempts were not taken over"
             await asyncio.sleep(0.2)
@@ -232,14 +233,18 @@ async def test_a_worker_frozen_past_its_lease_on_postgresql(tmp_path: Path) -> N
     try:
         done = await records_of(frozen)
         for cid, (attempt, dialled_at, expires_at) in frozen.items():
-            closed, again = done[(cid, attempt)], done[(cid, attempt + 1)]
             # The frozen attempt was closed as interrupted with its real dial time; the worker's own
             # outcome was refused (one record per attempt).
+            closed = done[(cid, attempt)]
             assert (closed.result.value, closed.end_reason) == ("SYSTEM_ERROR", "interrupted")
             assert closed.started_at == dialled_at
-            # The customer was called again only once its lease had been expired for a further lease
-            # period: the frozen worker stops a call at its lease's end, so no two calls overlap.
-            assert again.started_at >= expires_at + timedelta(seconds=LEASE_SECONDS)
+            # The customer is called again (the platform's fault), but only once the lease has been expired
+            # for a further lease period: the frozen worker stops a call at its lease's end, so no two calls
+            # of one customer overlap.
+            again = done.get((cid, attempt + 1))
+            assert again is not None or attempt > 1  # only an attempt that was itself a retry gets none
+            if again is not None:
+                assert again.started_at >= expires_at + timedelta(seconds=LEASE_SECONDS)
         log = frozen_log.read_text(encoding="utf-8")
         assert "lost the lease" in log
         assert "still not written" not in log and "IntegrityError" not in log
