@@ -105,16 +105,20 @@ class Dialer:
     async def run(self, stop: asyncio.Event) -> None:
         """Dial until `stop` is set, then let calls in flight finish and write them."""
         await self.recover(all_leases=self.options.recover_all_at_start)
+        drained = asyncio.Event()  # leases are kept until the last call is written, not just until `stop`
         async with asyncio.TaskGroup() as group:
             group.create_task(self._flush_loop(stop), name="dialer:flush")
-            group.create_task(self._lease_keeper(stop), name="dialer:leases")
+            group.create_task(self._lease_keeper(drained), name="dialer:leases")
             while not stop.is_set():
                 try:
                     await self.tick()
                 except Exception:
                     log.exception("dialer tick failed; trying again")
                 await _pause(stop, self.options.tick_seconds)
-            await self.drain()
+            try:
+                await self.drain()
+            finally:
+                drained.set()
 
     async def recover(self, *, all_leases: bool = False) -> int:
         grace = timedelta(seconds=self.options.lease_seconds)
