@@ -30,7 +30,9 @@ def build_secret_box(settings: Settings) -> SecretBox:
 def build_store(settings: Settings, clock: Clock | None = None) -> Store:
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.resolved_database_url())
+    # A transaction idle for a whole lease belongs to a frozen or cut-off process: PostgreSQL ends it, so
+    # the locks it holds do not stop other workers from taking its calls over.
+    engine = create_engine(settings.resolved_database_url(), idle_transaction_seconds=settings.lease_seconds)
     return Store(engine, clock or SystemClock(), build_secret_box(settings))
 
 

@@ -7,7 +7,7 @@ call record. An error inside a live call never unwinds it: the call is hung up a
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,9 @@ from callbot.telephony.gateway import (
 )
 
 log = logging.getLogger(__name__)
+
+# The end reason of an attempt cut short by the platform (a worker that died, froze or lost its lease).
+INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,17 @@ async def place_call(
     variables: Mapping[str, object],
     *,
     transfer_to: str = "",
+    held: Callable[[], bool] = lambda: True,
 ) -> CallOutcome:
-    """Dial `request` on `gateway` and, when answered, hold the conversation to its end."""
+    """Dial `request` on `gateway` and, when answered, hold the conversation to its end.
+
+    `held` says whether this process may still act on the call (its lease on the attempt is alive). It is
+    asked before dialling, before every prompt and before every listen; once it says no, the call is hung
+    up before anything more is said and the outcome ends as interrupted, so a worker that froze or lost
+    its lease never talks to a customer another worker may be calling again.
+    """
+    if not held():
+        return interrupted()
     outcome = await gateway.dial(request)
     if outcome.leg is None:
         status = outcome.status.value if outcome.status is not DialStatus.ANSWERED else DialStatus.SYSTEM_ERROR.value
@@ -92,9 +104,9 @@ async def place_call(
     leg = outcome.leg
     state = engine.new_state(variables)
     transferred = ""
-    failed = False
+    failed = cut = False
     try:
-        state, transferred = await _converse(leg, engine, script, state, transfer_to)
+        state, transferred, cut = await _converse(leg, engine, script, state, transfer_to, held)
     except Exception:  # a fault must not unwind the call: hang up and grade what was said
         log.exception("call %s failed mid-conversation", request.call_id)
         failed = True
@@ -102,7 +114,7 @@ async def place_call(
         await leg.hangup()
     talk = leg.elapsed_s
     graded = grade(script, state, talk_seconds=talk)
-    end = state.end or ("system_error" if failed else "customer_hangup")
+    end = INTERRUPTED if cut else state.end or ("system_error" if failed else "customer_hangup")
     by = "PERSON" if leg.ended_by == "customer" or end == "customer_hangup" else "ROBOT"
     return CallOutcome(
         result=DialStatus.ANSWERED.value,
@@ -121,43 +133,62 @@ async def place_call(
     )
 
 
+def interrupted() -> CallOutcome:
+    """An attempt the platform cut short before the customer was reached (its worker died, froze or lost
+    the lease): SYSTEM_ERROR, interrupted."""
+    outcome = unanswered(DialStatus.SYSTEM_ERROR.value, 0.0, "通话中断（外呼进程失联）")
+    return CallOutcome(**{**outcome.__dict__, "end_reason": INTERRUPTED})
+
+
 async def _converse(
-    leg: CallLeg, engine: DialogueEngine, script: Script, state: DialogueState, transfer_to: str
-) -> tuple[DialogueState, str]:
+    leg: CallLeg,
+    engine: DialogueEngine,
+    script: Script,
+    state: DialogueState,
+    transfer_to: str,
+    held: Callable[[], bool],
+) -> tuple[DialogueState, str, bool]:
     """Say, listen, step, until the engine ends the call; the last step's actions (goodbye, hang-up,
-    transfer) are carried out before returning."""
+    transfer) are carried out before returning. The flag is True when `held` cut the call short."""
     state, actions = engine.step(state, AnsweredEvent(offset_ms=0))
     transferred = ""
     silence_timeout = script.settings.silence_timeout_ms / 1000
     while True:
-        event, transferred = await _perform(leg, actions, transfer_to, transferred)
+        event, transferred, cut = await _perform(leg, actions, transfer_to, transferred, held)
+        if cut:
+            return state, transferred, True
         if state.ended or (leg.closed and event is None):
-            return state, transferred
+            return state, transferred, False
         if event is None:
+            if not held():
+                return state, transferred, True
             event = _event(await leg.listen(silence_timeout), leg)
         state, actions = engine.step(state, event)
 
 
 async def _perform(
-    leg: CallLeg, actions: tuple[Action, ...], transfer_to: str, transferred: str
-) -> tuple[Event | None, str]:
-    """Carry out the engine's actions; returns the event that cut them short (barge-in, hang-up), if any."""
+    leg: CallLeg, actions: tuple[Action, ...], transfer_to: str, transferred: str, held: Callable[[], bool]
+) -> tuple[Event | None, str, bool]:
+    """Carry out the engine's actions; returns the event that cut them short (barge-in, hang-up), if any,
+    and whether `held` stopped them."""
     for action in actions:
         if leg.closed:
-            return (HangupEvent(offset_ms=leg.offset_ms()) if leg.ended_by == "customer" else None), transferred
+            return (HangupEvent(offset_ms=leg.offset_ms()) if leg.ended_by == "customer" else None), transferred, False
         if isinstance(action, SayAction):
+            if not held():
+                return None, transferred, True
             played = await leg.play(Prompt(action.text, action.audio, action.interruptible))
             if played.status == "hangup":
-                return HangupEvent(offset_ms=leg.offset_ms()), transferred
+                return HangupEvent(offset_ms=leg.offset_ms()), transferred, False
             if played.status == "interrupted":
-                return BargeInEvent(played.heard_text, offset_ms=leg.offset_ms()), transferred
+                return BargeInEvent(played.heard_text, offset_ms=leg.offset_ms()), transferred, False
         elif isinstance(action, TransferAction):
             target = action.target or transfer_to
             if target and await leg.transfer(target):
                 transferred = target
         elif isinstance(action, HangUpAction):
             await leg.hangup()
-    return None, transferred
+    return None, transferred, False
 
 
 def _event(heard: Speech | Silence | Dtmf | Hangup, leg: CallLeg) -> Event:

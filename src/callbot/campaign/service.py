@@ -2,15 +2,18 @@
 closed, redial rules, complaints onto the DNC list, statistics and callbacks in the same transaction as
 the records, and when a task is complete.
 
-Calls are at most once: an attempt is marked DIALLING, with its lease, in the transaction that picks it;
-an attempt whose lease ran out (its worker died) is closed as interrupted and left to the redial rules.
+Calls are at most once: an attempt is marked DIALLING, with its lease, in the transaction that picks it.
+Leases are fenced: each carries a token that every write of the attempt's outcome must show, so a worker
+that froze or lost its database past its lease writes nothing over the attempt another worker closed. An
+attempt whose lease ran out more than a grace ago (its worker died, or froze) is closed as interrupted,
+with its real dial time, and only then may its customer be called again.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 
 from callbot.callback import outbox
-from callbot.callflow.session import CallOutcome, unanswered
+from callbot.callflow.session import INTERRUPTED, CallOutcome, interrupted
 from callbot.dnc import service as dnc_service
 from callbot.kit.db import Tx
 from callbot.kit.secrets import random_hex
@@ -29,9 +32,12 @@ from callbot.record.stats import StatsDelta, apply
 from callbot.task import service as task_service
 from callbot.task.states import RUNNING
 
-INTERRUPTED = "interrupted"
 # How long a customer waits when their number is already on a call from another task.
 NUMBER_BUSY_RETRY = timedelta(minutes=2)
+# How long a started task with no customers waits for an import before it completes. Integrations often
+# create the task first and import later; an import reopens a completed task anyway, so the wait only
+# keeps an empty task from announcing itself COMPLETED before anything could be called.
+EMPTY_TASK_WAIT = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class Lease:
     attempt: int
     line_id: int  # 0 when unknown (an interrupted attempt whose line is gone): recorded as no line
     started_at: datetime
+    token: str  # the lease's fencing token: writes of this attempt are refused once it is not the current one
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,15 @@ class FinishedAttempt:
     outcome: CallOutcome
     script_id: int | None = None
     script_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `finish` did: the records it wrote, and the attempts it refused because their lease is no
+    longer the current one (another worker closed them); those can never be written and are dropped."""
+
+    record_ids: list[int]
+    refused: list[FinishedAttempt]
 
 
 @dataclass
@@ -124,9 +140,12 @@ async def move_task(tx: Tx, task_id: int, target: TaskStatus) -> bool:
 
 
 async def complete_if_done(tx: Tx, task_id: int) -> bool:
-    """COMPLETED once no customer is waiting or in flight; sends the task-completed callback."""
+    """COMPLETED once no customer is waiting or in flight; sends the task-completed callback. A task that
+    has no customers yet waits for them (`EMPTY_TASK_WAIT` from its start)."""
     task = await tx.session.get(Task, task_id, with_for_update={"key_share": True}, populate_existing=True)
     if task is None or task.status not in RUNNING or task.deleted:
+        return False
+    if task.customer_count == 0 and tx.now() < (task.started_at or task.created_at) + EMPTY_TASK_WAIT:
         return False
     waiting = await tx.session.scalar(
         select(
@@ -258,6 +277,7 @@ async def lease(
         assignment[line_id].append(cid)
     leases: list[Lease] = []
     until = now + timedelta(seconds=lease_seconds)
+    token = random_hex(16)  # one grant: (customer, token) is unique to it, as attempts never repeat
     for line_id, ids in assignment.items():
         rows = await tx.session.execute(
             update(Customer)
@@ -267,12 +287,16 @@ async def lease(
                 attempts=Customer.attempts + 1,
                 lease_owner=owner,
                 lease_expires_at=until,
+                lease_token=token,
+                dialled_at=now,
                 dial_line_id=line_id,
             )
             .returning(Customer.id, Customer.name, Customer.phone, Customer.properties, Customer.attempts)
         )
         for cid, name, phone, properties, attempts in rows:
-            leases.append(Lease(cid, task.id, tenant.id, name, phone, dict(properties or {}), attempts, line_id, now))
+            leases.append(
+                Lease(cid, task.id, tenant.id, name, phone, dict(properties or {}), attempts, line_id, now, token)
+            )
     return leases
 
 
@@ -310,29 +334,42 @@ async def _capped_numbers(tx: Tx, tenant: Tenant, phones: Sequence[str], now: da
     return {phone for phone, n in rows if n >= tenant.freq_cap_calls}
 
 
-async def renew_leases(tx: Tx, owner: str, customer_ids: Sequence[int], lease_seconds: float) -> int:
-    """Extend the leases `owner` still holds on these customers."""
-    result = await tx.session.execute(
-        update(Customer)
-        .where(
-            Customer.id.in_(customer_ids),
-            Customer.status == CustomerStatus.DIALLING,
-            Customer.lease_owner == owner,
+async def renew_leases(tx: Tx, held: Mapping[int, str], lease_seconds: float) -> set[int]:
+    """Extend the leases still held under these tokens (customer id -> token). Returns the customers whose
+    lease was extended: the others were lost (another worker closed the attempt)."""
+    until = tx.now() + timedelta(seconds=lease_seconds)
+    renewed: set[int] = set()
+    by_token: dict[str, list[int]] = defaultdict(list)
+    for customer_id, token in held.items():
+        by_token[token].append(customer_id)
+    for token, ids in sorted(by_token.items()):
+        rows = await tx.session.scalars(
+            update(Customer)
+            .where(Customer.id.in_(ids), Customer.status == CustomerStatus.DIALLING, Customer.lease_token == token)
+            .values(lease_expires_at=until)
+            .returning(Customer.id)
         )
-        .values(lease_expires_at=tx.now() + timedelta(seconds=lease_seconds))
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+        renewed.update(rows)
+    return renewed
 
 
 # --- closing attempts -------------------------------------------------------------------------------------
 
 
-async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> list[int]:
+async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> Written:
     """Write the call records of finished attempts and everything that follows from them, in one
     transaction: the customers' next step (redial or finished), task statistics, complaints onto the
-    DNC list, callbacks, and completed tasks. Returns the record ids."""
+    DNC list, callbacks, and completed tasks. An attempt whose lease is no longer the current one is
+    refused (nothing of it is written): fencing.
+
+    A customer whose attempt the platform interrupted is called again at once, up to the task's
+    `interrupted_retries` times, whatever the redial rules say; the redial rules never count those
+    retried attempts."""
+    held = await _claim(tx, attempts)
+    refused = [a for a in attempts if a.lease.customer_id not in held]
+    attempts = [a for a in attempts if a.lease.customer_id in held]
     if not attempts:
-        return []
+        return Written([], refused)
     now = tx.now()
     tasks = {
         t.id: t for t in await tx.session.scalars(select(Task).where(Task.id.in_({a.lease.task_id for a in attempts})))
@@ -388,16 +425,23 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> list[int]:
     for a, record_id, row in zip(attempts, record_ids, rows, strict=True):
         task = tasks[a.lease.task_id]
         tenant = tenants[a.lease.tenant_id]
-        next_at = redial_at(task.redial_rules, a.outcome.result, a.lease.attempt, now)
+        free_retries = held[a.lease.customer_id]
+        if a.outcome.end_reason == INTERRUPTED and free_retries < task.interrupted_retries:
+            next_at: datetime | None = now  # recovery waited long enough: no earlier call can still be live
+            free_retries += 1
+        else:
+            next_at = redial_at(task.redial_rules, a.outcome.result, a.lease.attempt - free_retries, now)
         customer_updates.append(
             {
                 "id": a.lease.customer_id,
+                "free_retries": free_retries,
                 "status": CustomerStatus.PENDING if next_at else CustomerStatus.FINISHED,
                 "next_attempt_at": next_at,
                 "last_result": CallResult(a.outcome.result),
                 "level": row["level"],
                 "lease_owner": None,
                 "lease_expires_at": None,
+                "lease_token": None,
             }
         )
         if next_at is None:
@@ -423,7 +467,29 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> list[int]:
     await _enqueue_call_events(tx, attempts, record_ids)
     for task_id in sorted(finished_by_task):
         await complete_if_done(tx, task_id)
-    return record_ids
+    return Written(record_ids, refused)
+
+
+async def _claim(tx: Tx, attempts: Sequence[FinishedAttempt]) -> dict[int, int]:
+    """Lock the customers of `attempts` whose lease is still the one each attempt was dialled under (in
+    flight, same token); returns their ids with the free retries each has had. An UPDATE, not a SELECT:
+    it takes the row lock on PostgreSQL and the write lock on SQLite, so no other worker can close the
+    attempt between this check and the write."""
+    by_token: dict[str, list[int]] = defaultdict(list)
+    for a in attempts:
+        by_token[a.lease.token].append(a.lease.customer_id)
+    held: dict[int, int] = {}
+    for token, ids in sorted(by_token.items()):
+        # Leases granted before tokens existed have none; only recovery closes them.
+        same_lease = Customer.lease_token == token if token else Customer.lease_token.is_(None)
+        rows = await tx.session.execute(
+            update(Customer)
+            .where(Customer.id.in_(ids), Customer.status == CustomerStatus.DIALLING, same_lease)
+            .values(dialled_at=Customer.dialled_at)
+            .returning(Customer.id, Customer.free_retries)
+        )
+        held.update((customer_id, free_retries) for customer_id, free_retries in rows)
+    return held
 
 
 def redial_at(rules: Iterable[dict[str, Any]], result: str, attempt: int, now: datetime) -> datetime | None:
@@ -482,14 +548,16 @@ async def _enqueue_call_events(tx: Tx, attempts: Sequence[FinishedAttempt], reco
 # --- recovery -----------------------------------------------------------------------------------------
 
 
-async def recover_interrupted(tx: Tx, *, all_leases: bool = False) -> int:
-    """Close attempts whose worker is gone: expired leases (or, with `all_leases`, every lease: a
-    single-process store at start-up). Each becomes a SYSTEM_ERROR record marked interrupted and is
-    handed to the redial rules; none is dialled again as the same attempt."""
+async def recover_interrupted(tx: Tx, *, grace: timedelta, all_leases: bool = False) -> int:
+    """Close attempts whose worker is gone: leases that ran out more than `grace` ago (or, with
+    `all_leases`, every lease: a single-process store at start-up). A worker stops its own calls when its
+    lease runs out (see `callflow.session.place_call`), so past the grace none of them can still be
+    talking. Each becomes a SYSTEM_ERROR record marked interrupted, with the attempt's real dial time,
+    and is handed to the redial rules; none is dialled again as the same attempt."""
     now = tx.now()
     query = select(Customer).where(Customer.status == CustomerStatus.DIALLING)
     if not all_leases:
-        query = query.where(Customer.lease_expires_at < now)
+        query = query.where(Customer.lease_expires_at < now - grace)
     stale = list(await tx.session.scalars(query.with_for_update(skip_locked=True)))
     if not stale:
         return 0
@@ -504,16 +572,11 @@ async def recover_interrupted(tx: Tx, *, all_leases: bool = False) -> int:
                 dict(c.properties or {}),
                 c.attempts,
                 c.dial_line_id or 0,
-                now,
+                c.dialled_at or now,
+                c.lease_token or "",
             ),
-            _interrupted_outcome(),
+            interrupted(),
         )
         for c in stale
     ]
-    await finish(tx, attempts)
-    return len(attempts)
-
-
-def _interrupted_outcome() -> CallOutcome:
-    outcome = unanswered(CallResult.SYSTEM_ERROR.value, 0.0, "通话中断（外呼进程重启）")
-    return CallOutcome(**{**outcome.__dict__, "end_reason": INTERRUPTED})
+    return len((await finish(tx, attempts)).record_ids)

@@ -2,6 +2,10 @@
 customers within the seat, line and tenant limits, and runs each call as a named task. Finished calls are
 written in batches (records, customers, statistics, callbacks: one transaction per batch).
 
+Leases are fenced (see `campaign.service`): the dialer renews its leases, stops a call the moment its lease
+is lost or has run out unrenewed (a frozen process, a stalled database), and drops an outcome whose write is
+refused because another worker closed the attempt, instead of retrying it.
+
 All business time comes from the injected clock; the loop's own pacing is real time.
 """
 
@@ -10,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from callbot.callflow.session import place_call, unanswered
@@ -33,13 +39,23 @@ from callbot.telephony.gateway import DialRequest, GatewayRegistry
 
 log = logging.getLogger(__name__)
 
+_EXPIRED = datetime.min.replace(tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class DialerOptions:
     tick_seconds: float = 0.2  # real time between scheduling rounds
     flush_seconds: float = 0.05  # real time between writes of finished calls
     flush_batch: int = 500
-    lease_seconds: float = 120.0  # clock time an attempt's lease lasts without renewal
+    # Clock time an attempt's lease lasts without renewal. Another worker closes the attempt only a further
+    # lease period after it ran out: the holder stops its call at the lease's end at the latest one step
+    # later (a ring, a prompt or a listen, all far shorter), and clocks of workers may differ a little.
+    lease_seconds: float = 120.0
+    # A finished call whose write keeps failing while its lease is held is tried this many times (real
+    # seconds between tries: write_retry_seconds, doubling, at most a minute), then given up: its lease is
+    # left to run out, and the attempt is closed as interrupted like a dead worker's.
+    write_tries: int = 10
+    write_retry_seconds: float = 1.0
     # With a single-process store (SQLite) every lease left at start-up belongs to a dead process.
     recover_all_at_start: bool = True
     ring_timeout_s: float = 50.0
@@ -68,7 +84,8 @@ class Dialer:
         self.store = store
         self.gateways = gateways
         self.options = options or DialerOptions()
-        self.owner = f"dialer-{uuid.uuid4().hex[:12]}"
+        # Who holds a lease, as an operator would look for it: host, process, and this dialer.
+        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stats = DialerStats()
         self._runtimes: dict[tuple[int, int], _Runtime] = {}
         self._recognizers: dict[str, IntentRecognizer] = {}
@@ -76,28 +93,37 @@ class Dialer:
         self._finished: list[FinishedAttempt] = []
         # Finished calls that could not be written yet: (when to try again, tries so far, the call).
         self._retry: list[tuple[float, int, FinishedAttempt]] = []
-        # Customers this dialer holds a lease on (calls in flight or not yet written).
-        self._held: set[int] = set()
+        # Leases this dialer holds (calls in flight or not yet written): customer id -> token, and until when
+        # (clock time) it knows them to be its own; a call goes on only while that time has not passed.
+        self._held: dict[int, str] = {}
+        self._held_until: dict[int, datetime] = {}
+        # Customers whose outcome is being written right now: a renewal that misses them is no lost lease.
+        self._writing: set[int] = set()
 
     # --- running ---------------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dial until `stop` is set, then let calls in flight finish and write them."""
         await self.recover(all_leases=self.options.recover_all_at_start)
+        drained = asyncio.Event()  # leases are kept until the last call is written, not just until `stop`
         async with asyncio.TaskGroup() as group:
             group.create_task(self._flush_loop(stop), name="dialer:flush")
-            group.create_task(self._lease_keeper(stop), name="dialer:leases")
+            group.create_task(self._lease_keeper(drained), name="dialer:leases")
             while not stop.is_set():
                 try:
                     await self.tick()
                 except Exception:
                     log.exception("dialer tick failed; trying again")
                 await _pause(stop, self.options.tick_seconds)
-            await self.drain()
+            try:
+                await self.drain()
+            finally:
+                drained.set()
 
     async def recover(self, *, all_leases: bool = False) -> int:
+        grace = timedelta(seconds=self.options.lease_seconds)
         async with self.store.transaction() as tx:
-            closed = await campaign.recover_interrupted(tx, all_leases=all_leases)
+            closed = await campaign.recover_interrupted(tx, grace=grace, all_leases=all_leases)
         if closed:
             log.warning("closed %d interrupted attempt(s) left by a stopped dialer", closed)
         return closed
@@ -197,8 +223,10 @@ class Dialer:
             await campaign.move_task(tx, task.id, TaskStatus.IN_QUEUE)
         elif not await campaign.complete_if_done(tx, task.id):
             await campaign.move_task(tx, task.id, TaskStatus.RUNNABLE)  # waiting for redials
+        until = now + timedelta(seconds=self.options.lease_seconds)
         for lease in leases:
-            self._held.add(lease.customer_id)
+            self._held[lease.customer_id] = lease.token
+            self._held_until[lease.customer_id] = until
         return leases, runtime
 
     # --- calls -----------------------------------------------------------------------------------------
@@ -229,6 +257,7 @@ class Dialer:
                 runtime.document,
                 variables,
                 transfer_to=self.options.transfer_to,
+                held=lambda: self._holds(lease.customer_id),
             )
         except Exception as exc:  # the attempt still gets a record: a platform failure, with the reason
             log.exception("call to %s failed", lease.phone)
@@ -242,6 +271,14 @@ class Dialer:
             )
         )
         self.stats.finished += 1
+
+    def _holds(self, customer_id: int) -> bool:
+        """Whether this dialer may still act on the customer's call: its lease is neither lost nor past."""
+        return self.store.clock.now() < self._held_until.get(customer_id, _EXPIRED)
+
+    def _release(self, customer_id: int) -> None:
+        self._held.pop(customer_id, None)
+        self._held_until.pop(customer_id, None)
 
     async def _runtime(self, tx: Tx, tenant: Tenant, task: Task) -> _Runtime | None:
         """The script version new calls of `task` run, with its engine (built once per version)."""
@@ -269,41 +306,71 @@ class Dialer:
 
     async def flush(self, *, final: bool = False) -> int:
         """Write finished calls. A batch that fails is written call by call; a call that still cannot be
-        written waits and is tried again later (never dropped: its customer keeps its lease meanwhile, and
-        were this process to die, the attempt would be closed as interrupted)."""
+        written waits and is tried again later, while its customer keeps its lease. A call whose lease was
+        lost (another worker closed the attempt) is refused by the store and dropped: that write can never
+        succeed. One that fails `write_tries` times is given up (see `DialerOptions`)."""
         written = 0
         while self._finished:
             batch = self._finished[: self.options.flush_batch]
             del self._finished[: len(batch)]
-            if await self._write(batch):
-                written += len(batch)
+            done = await self._write(batch)
+            if done is not None:
+                written += done
                 continue
             for one in batch:
-                if await self._write([one]):
-                    written += 1
+                done = await self._write([one])
+                if done is not None:
+                    written += done
                 else:
-                    self._retry.append((time.monotonic() + 1.0, 1, one))
+                    self._retry.append((time.monotonic() + self.options.write_retry_seconds, 1, one))
         waiting, self._retry = self._retry, []
         for due, tries, one in waiting:
             if not final and due > time.monotonic():
                 self._retry.append((due, tries, one))
-            elif await self._write([one]):
-                written += 1
+                continue
+            done = await self._write([one])
+            if done is not None:
+                written += done
+            elif tries + 1 >= self.options.write_tries:
+                log.error(
+                    "giving up writing the call to %s (customer %d, attempt %d) after %d tries: its lease is left "
+                    "to run out, and the attempt will be closed as interrupted",
+                    one.lease.phone,
+                    one.lease.customer_id,
+                    one.lease.attempt,
+                    tries + 1,
+                )
+                self._release(one.lease.customer_id)
             else:
-                log.error("the call to %s is still not written (try %d); trying again", one.lease.phone, tries)
-                self._retry.append((time.monotonic() + min(60.0, 2.0**tries), tries + 1, one))
+                log.error("the call to %s is still not written (try %d); trying again", one.lease.phone, tries + 1)
+                delay = min(60.0, self.options.write_retry_seconds * 2.0**tries)
+                self._retry.append((time.monotonic() + delay, tries + 1, one))
         return written
 
-    async def _write(self, batch: list[FinishedAttempt]) -> bool:
+    async def _write(self, batch: list[FinishedAttempt]) -> int | None:
+        """Write `batch` in one transaction: how many records were written, None when the write failed."""
+        ids = {one.lease.customer_id for one in batch}
+        self._writing |= ids
         try:
             async with self.store.transaction() as tx:
-                await campaign.finish(tx, batch)
+                written = await campaign.finish(tx, batch)
         except Exception:
             log.exception("writing %d finished call(s) failed", len(batch))
-            return False
+            return None
+        finally:
+            self._writing -= ids
+        for one in written.refused:
+            log.warning(
+                "lost the lease on customer %d (attempt %d): another worker closed the attempt, so this outcome "
+                "(%s, %s) is not written",
+                one.lease.customer_id,
+                one.lease.attempt,
+                one.outcome.result,
+                one.outcome.end_reason or "-",
+            )
         for one in batch:
-            self._held.discard(one.lease.customer_id)
-        return True
+            self._release(one.lease.customer_id)
+        return len(written.record_ids)
 
     async def _flush_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -311,19 +378,39 @@ class Dialer:
             await _pause(stop, self.options.flush_seconds)
 
     async def _lease_keeper(self, stop: asyncio.Event) -> None:
-        """Keep this dialer's leases alive while their calls (or their unwritten records) last, and close
-        other workers' expired ones. A failed round is logged and tried again: it must not stop the dialer."""
+        """Keep this dialer's leases alive while their calls (or their unwritten records) last, stop the calls
+        whose lease was lost, and close expired leases (other workers', or ones this dialer gave up). A
+        failed round is logged and tried again: it must not stop the dialer."""
         interval = self.options.lease_seconds / 3
         while not stop.is_set():
             await _pause(stop, max(0.5, interval / _clock_rate(self.store)))
             try:
-                if self._held:
-                    async with self.store.transaction() as tx:
-                        await campaign.renew_leases(tx, self.owner, sorted(self._held), self.options.lease_seconds)
-                if not self.options.recover_all_at_start:
-                    await self.recover()  # other workers' expired leases
+                await self.renew()
+                await self.recover()
             except Exception:
                 log.exception("renewing or recovering leases failed; trying again")
+
+    async def renew(self) -> None:
+        """Renew the leases this dialer holds; a lease found lost stops its call before its next step."""
+        if not self._held:
+            return
+        held = dict(self._held)
+        async with self.store.transaction() as tx:
+            until = tx.now() + timedelta(seconds=self.options.lease_seconds)
+            renewed = await campaign.renew_leases(tx, held, self.options.lease_seconds)
+        # A lease missed because its outcome was written meanwhile (or is being written) is not lost.
+        lost = sorted(c for c in held if c not in renewed and self._held.get(c) == held[c] and c not in self._writing)
+        for customer_id in renewed:
+            if customer_id in self._held:
+                self._held_until[customer_id] = until
+        if lost:
+            log.warning(
+                "lost the lease on %d call(s) (customers %s): another worker closed them; stopping them",
+                len(lost),
+                ", ".join(map(str, lost[:20])),
+            )
+            for customer_id in lost:
+                self._release(customer_id)
 
 
 def _clock_rate(store: Store) -> float:

@@ -55,7 +55,10 @@ class UtcDateTime(TypeDecorator[datetime]):
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, idle_transaction_seconds: float | None = None) -> AsyncEngine:
+    """An engine for `url`. On PostgreSQL, `idle_transaction_seconds` makes the server end a session left
+    idle inside a transaction that long (a frozen process, a stalled link), so its row locks do not hold
+    every other worker up."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
@@ -70,7 +73,13 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if idle_transaction_seconds:
+        timeout_ms = str(max(1, round(idle_transaction_seconds * 1000)))
+        connect_args["server_settings"] = {"idle_in_transaction_session_timeout": timeout_ms}
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args
+    )
 
 
 @dataclass

@@ -36,9 +36,16 @@ class Customer(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_result: Mapped[CallResult | None] = mapped_column(enum_column(CallResult), nullable=True)
     level: Mapped[Level | None] = mapped_column(enum_column(Level), nullable=True)
-    # Lease of an in-flight attempt: which worker holds it and until when.
+    # Lease of an in-flight attempt: which worker holds it, until when, and its fencing token: every write
+    # of the attempt's outcome must show the token, so a worker that lost the lease writes nothing.
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # When the current (or last) attempt was dialled: an interrupted attempt's record keeps it.
+    dialled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Attempts given again because the platform interrupted one (the task's interrupted_retries): the
+    # redial rules do not count them.
+    free_retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The line the current (or last) attempt is placed on.
     dial_line_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Why a SKIPPED customer was not called: dnc, frequency_cap, task_stopped.

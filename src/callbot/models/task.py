@@ -41,6 +41,9 @@ class Task(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # [{"results": ["NO_ANSWER", "BUSY"], "delay_minutes": 30, "max_times": 2}, ...]
     redial_rules: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    # How many times a customer is called again after an attempt the platform interrupted (a worker died
+    # or froze), whatever the redial rules say.
+    interrupted_retries: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Who to alert about which levels (提醒设置): {"sms_levels", "wechat_levels", "users",
     # "early_warning_users", "sms_template_id", "wechat_send_method"}. Kept and reported; sending comes later.
     alerts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, server_default=text("'{}'"))

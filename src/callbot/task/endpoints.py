@@ -43,6 +43,7 @@ class TaskRead(BaseModel):
     start_time: datetime | None
     description: str
     redial_rules: list[RedialRule]
+    interrupted_retries: int
     alerts: TaskAlerts
     customer_count: int
     finished_count: int
@@ -68,6 +69,7 @@ def task_read(task: Task) -> TaskRead:
         start_time=task.start_time,
         description=task.description,
         redial_rules=[RedialRule.model_validate(r) for r in task.redial_rules],
+        interrupted_retries=task.interrupted_retries,
         alerts=service.alerts(task),
         customer_count=task.customer_count,
         finished_count=task.finished_count,

@@ -60,6 +60,8 @@ class TaskCreate(BaseModel):
     start_time: datetime | None = None
     description: str = Field(default="", max_length=2000)
     redial_rules: list[RedialRule] = Field(default_factory=list, max_length=10)
+    # Calls again a customer whose attempt the platform interrupted, this many times, outside the redial rules.
+    interrupted_retries: int = Field(default=1, ge=0, le=5)
     alerts: TaskAlerts = Field(default_factory=TaskAlerts)
 
 
@@ -79,6 +81,7 @@ class TaskUpdate(BaseModel):
     start_time: datetime | None = None
     description: str | None = Field(default=None, max_length=2000)
     redial_rules: list[RedialRule] | None = Field(default=None, max_length=10)
+    interrupted_retries: int | None = Field(default=None, ge=0, le=5)
     alerts: TaskAlerts | None = None
 
 

@@ -50,6 +50,7 @@ async def create_task(tx: Tx, tenant: Tenant, data: TaskCreate, *, owner_user_id
         robot_count=data.robot_count,
         description=data.description,
         redial_rules=[r.model_dump(mode="json") for r in data.redial_rules],
+        interrupted_retries=data.interrupted_retries,
         alerts=data.alerts.model_dump(mode="json"),
         owner_user_id=owner_user_id,
         sn=random_hex(32),
@@ -148,6 +149,8 @@ async def update_task(tx: Tx, tenant: Tenant, task_id: int, changes: TaskUpdate)
     if changes.redial_rules is not None:
         _check_redial(changes.redial_rules)
         task.redial_rules = [r.model_dump(mode="json") for r in changes.redial_rules]
+    if changes.interrupted_retries is not None:
+        task.interrupted_retries = changes.interrupted_retries
     task.updated_at = tx.now()
     await tx.session.flush()
     return task
