@@ -1,7 +1,7 @@
 """dialect authentication: Digelao sessions found by (subject, key); the replay guard's seen signatures;
 the token and AES key of Yiwise's 2023 encrypted callbacks
 
-Revision ID: 0007_dialect_auth
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 import callbot.kit.db
 
-revision = "0007_dialect_auth"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """fenced leases: a token per customer lease, when the attempt was dialled; retries after interruptions
 
-Revision ID: 0007_fenced_leases
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import callbot.kit.db
 
-revision = "0007_fenced_leases"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
