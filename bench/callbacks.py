@@ -71,7 +71,7 @@ async def run(events: int, posts: int) -> tuple[int, float, float]:
         assert receiver.stdout is not None
         port = int(receiver.stdout.readline())
         with tempfile.TemporaryDirectory() as folder:
-            store = await open_store(Settings(data_dir=Path(folder)), SystemClock())
+            store = await open_store(Settings(data_dir=Path(folder), callback_allow="127.0.0.1"), SystemClock())
             async with store.transaction() as tx:
                 tenant = await tenant_service.create_tenant(tx, "回调压测")
                 url = f"http://127.0.0.1:{port}/callback"

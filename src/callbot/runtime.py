@@ -15,6 +15,7 @@ from callbot.config import Settings
 from callbot.dialer.loop import Dialer, DialerOptions
 from callbot.kit.clock import Clock, SystemClock
 from callbot.kit.db import Store, create_engine
+from callbot.kit.egress import EgressPolicy
 from callbot.kit.secrets import SecretBox
 from callbot.migrations import upgrade
 from callbot.telephony.gateway import GatewayRegistry
@@ -30,8 +31,9 @@ def build_secret_box(settings: Settings) -> SecretBox:
 def build_store(settings: Settings, clock: Clock | None = None) -> Store:
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    egress = EgressPolicy.parse(settings.callback_allow)
     engine = create_engine(settings.resolved_database_url())
-    return Store(engine, clock or SystemClock(), build_secret_box(settings))
+    return Store(engine, clock or SystemClock(), build_secret_box(settings), egress)
 
 
 async def open_store(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> Store:
