@@ -94,11 +94,14 @@ async def run(events: int, posts: int) -> tuple[int, float, float]:
                     )
             floor_before = await bare_posts(url, posts)
             deliverer = Deliverer(store, build_renderers())
+            stop = asyncio.Event()
             started = time.perf_counter()
-            while await deliverer.deliver_due():
-                pass
+            running = asyncio.create_task(deliverer.run(stop))
+            while deliverer.delivered < events and not running.done():
+                await asyncio.wait({running}, timeout=0.005)
             elapsed = time.perf_counter() - started
-            await deliverer.http.close()
+            stop.set()
+            await running
             async with store.transaction() as tx:
                 delivered = await outbox.pending_count(tx)
                 assert delivered == 0, f"{delivered} events left pending"
