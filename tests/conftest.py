@@ -17,6 +17,7 @@ from sqlalchemy import text
 from callbot.app import create_app
 from callbot.kit.clock import FrozenClock
 from callbot.kit.db import Base, Store, create_engine
+from callbot.kit.egress import EgressPolicy
 from callbot.kit.secrets import SecretBox
 from callbot.migrations import upgrade
 
@@ -107,7 +108,8 @@ async def store(
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         async with engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    store = Store(engine, clock, SecretBox("test-secret-key"))
+    # The tests' callback receivers listen on loopback, which an operator must allow (as in production).
+    store = Store(engine, clock, SecretBox("test-secret-key"), EgressPolicy.parse("127.0.0.1"))
     yield store
     await store.dispose()
 

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # Transfer target of script nodes that give none (a SIP URI or number).
     transfer_to: str = ""
     callback_timeout_seconds: float = 10.0
+    # Callbacks go to public addresses only. Hosts, addresses and CIDR ranges (comma separated) that they
+    # may reach although they are not public, e.g. "127.0.0.1" for `callbot callback listen`, or
+    # "10.20.0.0/16,crm.internal" for a receiver on the private network.
+    callback_allow: str = ""
     log_level: str = "info"
 
     def base_url(self) -> str:

@@ -15,6 +15,7 @@ from callbot.config import Settings
 from callbot.dialer.loop import Dialer, DialerOptions
 from callbot.kit.clock import Clock, SystemClock
 from callbot.kit.db import Store, create_engine
+from callbot.kit.egress import EgressPolicy
 from callbot.kit.secrets import SecretBox
 from callbot.migrations import upgrade
 from callbot.telephony.gateway import GatewayRegistry
@@ -32,8 +33,9 @@ def build_store(settings: Settings, clock: Clock | None = None) -> Store:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     # A transaction idle for a whole lease belongs to a frozen or cut-off process: PostgreSQL ends it, so
     # the locks it holds do not stop other workers from taking its calls over.
+    egress = EgressPolicy.parse(settings.callback_allow)
     engine = create_engine(settings.resolved_database_url(), idle_transaction_seconds=settings.lease_seconds)
-    return Store(engine, clock or SystemClock(), build_secret_box(settings))
+    return Store(engine, clock or SystemClock(), build_secret_box(settings), egress)
 
 
 async def open_store(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> Store:

@@ -1,5 +1,5 @@
-"""Callback settings: http(s) URLs only, one setting per tenant (and optionally per user), and which of
-them an event goes by."""
+"""Callback settings: http(s) URLs to public destinations only (or ones the operator allows), one setting
+per tenant (and optionally per user), and which of them an event goes by."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from callbot.callback import outbox
 from callbot.errors import NotFound, ValidationFailed
 from callbot.kit import msgcrypt
 from callbot.kit.db import Tx
+from callbot.kit.egress import ForbiddenDestination
 from callbot.kit.secrets import random_alnum
 from callbot.models import CallbackSettings, Tenant
 from callbot.task import service as task_service
@@ -40,14 +41,19 @@ class CallbackChanges:
     aes_key: str | None = None  # yiwise2023: the receiver's EncodingAESKey (43 characters)
 
 
-def check_url(url: str, field: str) -> str:
+def check_url(tx: Tx, url: str, field: str) -> str:
+    """An http(s) URL without credentials, to a public destination or one the operator allows (SSRF)."""
     url = url.strip()
     if not url:
         return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if urlsplit(url).scheme not in ("http", "https"):
         raise ValidationFailed(f"{field} must be an http:// or https:// URL", [(field, f"{url!r} is not http(s)")])
-    return url
+    if len(url) > 1000:
+        raise ValidationFailed(f"{field} is too long", [(field, "at most 1000 characters")])
+    try:
+        return tx.egress.check_url(url)
+    except ForbiddenDestination as exc:
+        raise ValidationFailed(f"{field} may not be used for callbacks", [(field, str(exc))]) from None
 
 
 async def find_settings(tx: Tx, tenant: Tenant, user_id: int | None = None) -> CallbackSettings | None:
@@ -101,9 +107,9 @@ async def update_settings(
 ) -> CallbackSettings:
     settings = await get_settings(tx, tenant, user_id)
     if changes.url is not None:
-        settings.url = check_url(changes.url, "url")
+        settings.url = check_url(tx, changes.url, "url")
     if changes.task_url is not None:
-        settings.task_url = check_url(changes.task_url, "task_url")
+        settings.task_url = check_url(tx, changes.task_url, "task_url")
     if changes.dialect is not None:
         if changes.dialect not in DIALECTS:
             raise ValidationFailed("unknown callback dialect", [("dialect", f"one of {', '.join(DIALECTS)}")])

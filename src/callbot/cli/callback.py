@@ -66,6 +66,7 @@ def listen(port: int, body: str, status: int) -> None:
         receiver = CallbackReceiver(status=status, body=body.encode())
         await receiver.start(port=port)
         click.echo(f"listening on {receiver.url}", err=True)
+        click.echo("callbacks reach it when loopback is allowed: CALLBOT_CALLBACK_ALLOW=127.0.0.1", err=True)
         shown = 0
         while True:
             await asyncio.sleep(0.2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from callbot.kit.clock import Clock
+from callbot.kit.egress import EgressPolicy
 from callbot.kit.secrets import SecretBox
 
 NAMING = {
@@ -84,11 +85,13 @@ def create_engine(url: str, *, pool_size: int = 10, idle_transaction_seconds: fl
 
 @dataclass
 class Tx:
-    """One unit of work: a session plus the things a service needs besides data (clock, secrets)."""
+    """One unit of work: a session plus the things a service needs besides data (clock, secrets, where
+    outbound requests may go)."""
 
     session: AsyncSession
     clock: Clock
     secrets: SecretBox
+    egress: EgressPolicy = field(default_factory=EgressPolicy)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -97,10 +100,13 @@ class Tx:
 class Store:
     """The database as the rest of the product sees it."""
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, secrets: SecretBox) -> None:
+    def __init__(
+        self, engine: AsyncEngine, clock: Clock, secrets: SecretBox, egress: EgressPolicy | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.secrets = secrets
+        self.egress = egress or EgressPolicy()  # public destinations only unless told otherwise
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
     @property
@@ -112,7 +118,7 @@ class Store:
         """Commit when the block ends normally, roll back when it raises."""
         async with self.sessionmaker() as session:
             try:
-                yield Tx(session, self.clock, self.secrets)
+                yield Tx(session, self.clock, self.secrets, self.egress)
                 await session.commit()
             except BaseException:
                 await session.rollback()
