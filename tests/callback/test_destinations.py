@@ -13,10 +13,12 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from sqlalchemy import select
 
 from callbot.app import create_app
-from callbot.callback import outbox
+from callbot.callback import handshake, outbox
 from callbot.callback import service as callback_service
 from callbot.callback.delivery import AiohttpPoster, Deliverer
 from callbot.callback.receiver import CallbackReceiver
+from callbot.errors import ValidationFailed
+from callbot.kit import msgcrypt
 from callbot.kit.db import Store
 from callbot.kit.egress import EgressPolicy, ForbiddenDestination
 from callbot.models import DeliveryAttempt, OutboxEvent
@@ -195,3 +197,16 @@ async def test_the_delivery_log_keeps_a_short_clean_excerpt(store: Store, receiv
     assert attempt.status_code == 500
     assert attempt.response_excerpt.startswith("<html> <title>internal</title> [31m机密")
     assert len(attempt.response_excerpt) <= 100 and attempt.response_excerpt.isprintable()
+
+
+async def test_the_yiwise2023_handshake_goes_only_where_callbacks_may(receiver: CallbackReceiver) -> None:
+    """The handshake is a request to a tenant's URL too: the same policy judges it before it is sent."""
+    crypt = msgcrypt.MsgCrypt("AIGbuK3sOV", "a" * 43)
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(ValidationFailed) as refused:
+            await handshake.verify_receiver(
+                f"{receiver.url}?from=test", crypt, timestamp="1", nonce="2", http=http, egress=EgressPolicy()
+            )
+    assert refused.value.problems[0][0] == "url"
+    assert "127.0.0.1" in refused.value.problems[0][1]
+    assert receiver.count == 0

@@ -31,7 +31,7 @@ from sqlalchemy import insert, or_, select, update
 from callbot.callback import outbox
 from callbot.callback import service as settings_service
 from callbot.kit.db import Store, Tx
-from callbot.kit.egress import EgressPolicy, ForbiddenDestination, literal_address
+from callbot.kit.egress import EgressPolicy, ForbiddenDestination
 from callbot.models import CallbackSettings, DeliveryAttempt, OutboxEvent, Tenant
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ class HttpxPoster:
     async def post(self, delivery: Delivery, timeout_seconds: float) -> Posted:
         started = time.perf_counter()
         try:
-            await self._check(delivery.url)
+            await self._egress.check_resolved(delivery.url)
         except ForbiddenDestination as exc:
             return None, b"", f"refused: {exc}"[:500], _ms(started)
         try:
@@ -165,18 +165,6 @@ class HttpxPoster:
             return response.status_code, response.content[:4096], "", _ms(started)
         except httpx.HTTPError as exc:
             return None, b"", f"{type(exc).__name__}: {exc}"[:500], _ms(started)
-
-    async def _check(self, url: str) -> None:
-        self._egress.check_url(url)
-        host, port = httpx.URL(url).host, httpx.URL(url).port
-        if literal_address(host) is not None or self._egress.allows_host(host):
-            return
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port or 0, type=socket.SOCK_STREAM)
-        except OSError:
-            return  # unresolvable: the post fails with a connection error of its own
-        for *_, sockaddr in infos:
-            self._egress.check_address(host, str(sockaddr[0]))
 
     async def close(self) -> None:
         return None

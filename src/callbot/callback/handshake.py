@@ -17,6 +17,7 @@ from callbot.callback import service
 from callbot.errors import ValidationFailed
 from callbot.kit import msgcrypt
 from callbot.kit.db import Tx
+from callbot.kit.egress import EgressPolicy, ForbiddenDestination
 from callbot.models import Tenant
 
 TIMEOUT_SECONDS = 10.0
@@ -30,10 +31,22 @@ def handshake_url(url: str, crypt: msgcrypt.MsgCrypt, echo: str, timestamp: str,
 
 
 async def verify_receiver(
-    url: str, crypt: msgcrypt.MsgCrypt, *, timestamp: str, nonce: str, http: httpx.AsyncClient, field: str = "url"
+    url: str,
+    crypt: msgcrypt.MsgCrypt,
+    *,
+    timestamp: str,
+    nonce: str,
+    http: httpx.AsyncClient,
+    egress: EgressPolicy,
+    field: str = "url",
 ) -> None:
-    """Raises ValidationFailed on `field` unless the receiver at `url` answers the handshake."""
+    """Raises ValidationFailed on `field` unless the receiver at `url` answers the handshake. The request
+    goes only where a callback may (the egress policy, checked on the addresses the host resolves to)."""
     echo = msgcrypt.random_text(16)
+    try:
+        await egress.check_resolved(url)
+    except ForbiddenDestination as exc:
+        raise ValidationFailed("the callback URL is not allowed", [(field, str(exc))]) from None
     try:
         response = await http.get(handshake_url(url, crypt, echo, timestamp, nonce), timeout=TIMEOUT_SECONDS)
     except httpx.HTTPError as exc:
@@ -78,11 +91,13 @@ async def verify_changes(tx: Tx, tenant: Tenant, changes: service.CallbackChange
     timestamp = str(int(tx.now().timestamp() * 1000))
     checked = set()
     for field in ("url", "task_url"):
-        url = service.check_url(effective(field), field)
+        url = service.check_url(tx, effective(field), field)
         if url and url not in checked:
             checked.add(url)
             nonce = str(secrets.randbelow(9 * 10**9) + 10**9)
-            await verify_receiver(url, crypt, timestamp=timestamp, nonce=nonce, http=http, field=field)
+            await verify_receiver(
+                url, crypt, timestamp=timestamp, nonce=nonce, http=http, egress=tx.egress, field=field
+            )
 
 
 HANDSHAKE_FIELDS = ("url", "task_url", "dialect", "token", "aes_key")

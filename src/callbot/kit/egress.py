@@ -9,6 +9,7 @@ somewhere else (DNS rebinding) is refused at send time.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 import socket
@@ -148,3 +149,19 @@ class EgressPolicy:
         elif host.rstrip(".") in METADATA_NAMES:
             raise ForbiddenDestination(f"{host} is a cloud metadata service")
         return url
+
+    async def check_resolved(self, url: str) -> None:
+        """`check_url`, then every address the URL's host resolves to now. For clients that resolve again to
+        connect (a short rebinding window remains); the deliverer's own client connects to the checked
+        addresses instead."""
+        self.check_url(url)
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if literal_address(host) is not None or self.allows_host(host):
+            return
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 0, type=socket.SOCK_STREAM)
+        except OSError:
+            return  # unresolvable: the request fails with a connection error of its own
+        for *_, sockaddr in infos:
+            self.check_address(host, str(sockaddr[0]))
