@@ -1,0 +1,39 @@
+"""Hostile or broken input gets a 4xx in the native error shape, never a server error: control characters
+in a script, bodies nested past any sensible depth, requests without a token."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from callbot.kit.db import Store
+
+from factories import make_account
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f"])
+async def test_a_script_with_a_control_character_is_a_validation_error(
+    client: httpx.AsyncClient, store: Store, character: str
+) -> None:
+    account = await make_account(store)
+    content = f"name: 坏话术\nversion: 1\nnodes:\n  start:\n    say: 您好{character}\n"
+    uploaded = await client.post("/api/v1/scripts", json={"content": content}, headers=account.headers)
+    assert uploaded.status_code == 422, uploaded.text
+    details = uploaded.json()["error"]["details"]
+    assert details[0]["field"] == "line 5"
+    assert f"U+{ord(character):04X}" in details[0]["message"]
+
+    checked = await client.post("/api/v1/scripts/validate", json={"content": content}, headers=account.headers)
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["valid"] is False
+    assert checked.json()["problems"][0]["field"] == "line 5"
+
+
+@pytest.mark.parametrize("content", ["[" * 100_000, "a:\n" + "- " * 100_000 + "x", "a: " + "{b: " * 50_000])
+async def test_a_script_nested_too_deeply_is_a_validation_error(
+    client: httpx.AsyncClient, store: Store, content: str
+) -> None:
+    account = await make_account(store)
+    uploaded = await client.post("/api/v1/scripts", json={"content": content}, headers=account.headers)
+    assert uploaded.status_code == 422, uploaded.text
+    assert "nested too deeply" in uploaded.json()["error"]["details"][0]["message"]
