@@ -14,6 +14,7 @@ from callbot.api.dialects.digelao.mapping import DigelaoOptions
 from callbot.api.dialects.digelao.routes import mount_digelao
 from callbot.api.dialects.yiwise.options import YiwiseOptions
 from callbot.api.dialects.yiwise.routes import mount_yiwise
+from callbot.api.gate import AuthenticateFirst
 from callbot.callback.endpoints import events_router
 from callbot.callback.endpoints import router as callback_router
 from callbot.customer.endpoints import router as import_router
@@ -46,6 +47,7 @@ def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -
     app = FastAPI(title="callbot", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.store = store
     errors.install(app)
+    app.add_middleware(AuthenticateFirst, store=store)
 
     v1 = APIRouter(prefix="/api/v1")
 

@@ -10,6 +10,8 @@ from callbot.kit.db import Store
 
 from factories import make_account
 
+DEEP = "[" * 100_000 + "]" * 100_000
+
 
 @pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f"])
 async def test_a_script_with_a_control_character_is_a_validation_error(
@@ -37,3 +39,24 @@ async def test_a_script_nested_too_deeply_is_a_validation_error(
     uploaded = await client.post("/api/v1/scripts", json={"content": content}, headers=account.headers)
     assert uploaded.status_code == 422, uploaded.text
     assert "nested too deeply" in uploaded.json()["error"]["details"][0]["message"]
+
+
+async def test_a_body_nested_too_deeply_is_a_bad_request(client: httpx.AsyncClient, store: Store) -> None:
+    account = await make_account(store)
+    headers = {**account.headers, "Content-Type": "application/json"}
+    answer = await client.post("/api/v1/scripts/validate", content=DEEP, headers=headers)
+    assert answer.status_code in (400, 422), answer.text
+    assert answer.json()["error"]["details"][0]["field"] == "body"
+
+
+@pytest.mark.parametrize("body", [DEEP, "{not json", '{"content": "name: x"}'])
+async def test_a_request_without_a_token_is_refused_before_its_body_is_read(
+    client: httpx.AsyncClient, store: Store, body: str
+) -> None:
+    await make_account(store)
+    answer = await client.post("/api/v1/scripts", content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"]["code"] == "unauthorized"
+    wrong = {"Content-Type": "application/json", "Authorization": "Bearer cbt_not-a-token"}
+    answer = await client.post("/api/v1/scripts", content=body, headers=wrong)
+    assert answer.status_code == 401, answer.text
