@@ -462,6 +462,8 @@ async def _params(request: Request) -> dict[str, Any]:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise YiwiseError(BAD_PARAMETER, "the body is not UTF-8 JSON") from exc
+    except RecursionError:
+        raise YiwiseError(BAD_PARAMETER, "the JSON body is nested too deeply") from None
     if not isinstance(body, dict):
         raise YiwiseError(BAD_PARAMETER, "the body must be a JSON object")
     params.update(body)
@@ -489,12 +491,13 @@ def build_router(store_of: Callable[[Request], Store], options: YiwiseOptions | 
             if request.method not in operation.methods:
                 status = 405
                 raise YiwiseError(NOT_FOUND, f"{path} takes {'/'.join(sorted(operation.methods))}")
-            params = await _params(request)
-            nul = mapping.find_nul(params)
-            if nul is not None:
-                raise bad_parameter(nul, "must not contain NUL characters")
             async with store_of(request).transaction() as tx:
+                # Authentication is in the headers: who may not call is refused before the body is read.
                 tenant = await authenticate(tx, request.headers, window_minutes=opts.timestamp_window_minutes)
+                params = await _params(request)
+                nul = mapping.find_nul(params)
+                if nul is not None:
+                    raise bad_parameter(nul, "must not contain NUL characters")
                 data, message = await operation.handler(Call(tx, tenant, params, opts, path))
             code = envelope.OK
         except YiwiseError as exc:
