@@ -14,6 +14,7 @@ from callbot.api.dialects.digelao.mapping import DigelaoOptions
 from callbot.api.dialects.digelao.routes import mount_digelao
 from callbot.api.dialects.yiwise.options import YiwiseOptions
 from callbot.api.dialects.yiwise.routes import mount_yiwise
+from callbot.api.errors import ERROR_RESPONSES
 from callbot.api.gate import AuthenticateFirst
 from callbot.callback.endpoints import events_router
 from callbot.callback.endpoints import router as callback_router
@@ -71,7 +72,7 @@ def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -
         callback_router,
         events_router,
     ):
-        v1.include_router(router)
+        v1.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(v1)
     mount_yiwise(app, YiwiseOptions(public_url=public_url))
     mount_digelao(app, DigelaoOptions(public_url=public_url, recording_key=store.secrets.derive("recordings")))

@@ -60,3 +60,12 @@ async def test_a_request_without_a_token_is_refused_before_its_body_is_read(
     wrong = {"Content-Type": "application/json", "Authorization": "Bearer cbt_not-a-token"}
     answer = await client.post("/api/v1/scripts", content=body, headers=wrong)
     assert answer.status_code == 401, answer.text
+
+
+async def test_a_line_listed_twice_is_a_validation_error(client: httpx.AsyncClient, store: Store) -> None:
+    account = await make_account(store)
+    body = {"name": "重复线路", "script_id": account.script_id, "line_ids": [account.line.id, account.line.id]}
+    created = await client.post("/api/v1/tasks", json=body, headers=account.headers)
+    assert created.status_code == 422, created.text
+    assert created.json()["error"]["details"][0]["field"] == "line_ids"
+    assert "listed twice" in created.json()["error"]["details"][0]["message"]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
 from callbot.api.schemas import Id, PageOut, ReadModel, page_out
@@ -20,10 +20,10 @@ router = APIRouter(prefix="/callback-settings", tags=["callbacks"])
 class CallbackSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = None
+    url: str | None = Field(default=None, max_length=1000)
     enabled: bool | None = None
-    task_url: str | None = None
-    dialect: str | None = None
+    task_url: str | None = Field(default=None, max_length=1000)
+    dialect: Literal["native", "yiwise", "digelao"] | None = None
 
 
 class CallbackSettingsOut(BaseModel):
