@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from callbot import __version__
 from callbot.api import errors
-from callbot.api.deps import WriteTx
+from callbot.api.deps import WriteTx, refuse_nul
 from callbot.api.dialects.digelao.mapping import DigelaoOptions
 from callbot.api.dialects.digelao.routes import mount_digelao
 from callbot.api.dialects.yiwise.options import YiwiseOptions
@@ -72,7 +72,7 @@ def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -
         callback_router,
         events_router,
     ):
-        v1.include_router(router, responses=ERROR_RESPONSES)
+        v1.include_router(router, responses=ERROR_RESPONSES, dependencies=[Depends(refuse_nul)])
     app.include_router(v1)
     mount_yiwise(app, YiwiseOptions(public_url=public_url))
     mount_digelao(app, DigelaoOptions(public_url=public_url, recording_key=store.secrets.derive("recordings")))

@@ -8,12 +8,12 @@ import pytest
 
 from callbot.kit.db import Store
 
-from factories import make_account
+from factories import api_task, make_account
 
 DEEP = "[" * 100_000 + "]" * 100_000
 
 
-@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f"])
+@pytest.mark.parametrize("character", ["\x07", "\x1b", "\x7f"])  # NUL: see below
 async def test_a_script_with_a_control_character_is_a_validation_error(
     client: httpx.AsyncClient, store: Store, character: str
 ) -> None:
@@ -69,3 +69,21 @@ async def test_a_line_listed_twice_is_a_validation_error(client: httpx.AsyncClie
     assert created.status_code == 422, created.text
     assert created.json()["error"]["details"][0]["field"] == "line_ids"
     assert "listed twice" in created.json()["error"]["details"][0]["message"]
+
+
+async def test_a_nul_character_is_refused_naming_where_it_is(client: httpx.AsyncClient, store: Store) -> None:
+    account = await make_account(store)
+    # PostgreSQL keeps no NUL in text: without this check these were database errors (500).
+    listed = await client.get("/api/v1/callback-events", params={"status": "W\x00"}, headers=account.headers)
+    assert listed.status_code == 422, listed.text
+    assert listed.json()["error"]["details"] == [{"field": "status", "message": "must not contain NUL characters"}]
+    added = await client.post(
+        "/api/v1/dnc", json={"phone": "13800000000", "reason": "投\x00诉"}, headers=account.headers
+    )
+    assert added.status_code == 422, added.text
+    assert added.json()["error"]["details"][0]["field"] == "reason"
+    body = {"customers": [{"phone": "13900000001", "properties": {"name": "王\x00"}}]}
+    task = await api_task(client, account)
+    imported = await client.post(f"/api/v1/tasks/{task['id']}/customers", json=body, headers=account.headers)
+    assert imported.status_code == 422, imported.text
+    assert imported.json()["error"]["details"][0]["field"] == "customers.0.properties.name"
