@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from callbot import __version__
 from callbot.api import errors
-from callbot.api.deps import WriteTx
+from callbot.api.deps import WriteTx, refuse_nul
 from callbot.api.dialects.digelao.mapping import DigelaoOptions
 from callbot.api.dialects.digelao.routes import mount_digelao
 from callbot.api.dialects.yiwise.options import YiwiseOptions
 from callbot.api.dialects.yiwise.routes import mount_yiwise
+from callbot.api.errors import ERROR_RESPONSES
+from callbot.api.gate import AuthenticateFirst
 from callbot.callback.endpoints import events_router
 from callbot.callback.endpoints import router as callback_router
 from callbot.customer.endpoints import router as import_router
@@ -46,6 +48,7 @@ def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -
     app = FastAPI(title="callbot", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.store = store
     errors.install(app)
+    app.add_middleware(AuthenticateFirst, store=store)
 
     v1 = APIRouter(prefix="/api/v1")
 
@@ -69,7 +72,7 @@ def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -
         callback_router,
         events_router,
     ):
-        v1.include_router(router)
+        v1.include_router(router, responses=ERROR_RESPONSES, dependencies=[Depends(refuse_nul)])
     app.include_router(v1)
     mount_yiwise(app, YiwiseOptions(public_url=public_url))
     mount_digelao(app, DigelaoOptions(public_url=public_url, recording_key=store.secrets.derive("recordings")))

@@ -4,22 +4,19 @@ settings turn into objects; everything else receives them."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from callbot.api.dialects.digelao.delivery import DigelaoRenderer
-from callbot.api.dialects.digelao.mapping import DigelaoOptions
-from callbot.api.dialects.yiwise.delivery import YiwiseRenderer
-from callbot.api.dialects.yiwise.options import YiwiseOptions
-from callbot.callback.delivery import Deliverer, DelivererOptions, Renderer
-from callbot.callback.native import NativeRenderer
 from callbot.config import Settings
-from callbot.dialer.loop import Dialer, DialerOptions
 from callbot.kit.clock import Clock, SystemClock
 from callbot.kit.db import Store, create_engine
 from callbot.kit.egress import EgressPolicy
 from callbot.kit.secrets import SecretBox
-from callbot.migrations import upgrade
-from callbot.telephony.gateway import GatewayRegistry
-from callbot.telephony.sim import SimGateway
+
+# The dialer, the gateways and the callback renderers are imported where they are built: a CLI command that
+# only opens the store does not pay for them (nor for the web stack the dialects' renderers bring).
+if TYPE_CHECKING:
+    from callbot.callback.delivery import Renderer
+    from callbot.telephony.gateway import GatewayRegistry
 
 
 def build_secret_box(settings: Settings) -> SecretBox:
@@ -42,15 +39,26 @@ async def open_store(settings: Settings, clock: Clock | None = None, *, migrate:
     """A store whose schema is up to date."""
     store = build_store(settings, clock)
     if migrate:
+        from callbot.migrations import upgrade
+
         await upgrade(store.engine)
     return store
 
 
 def build_gateways(settings: Settings, clock: Clock) -> GatewayRegistry:
+    from callbot.telephony.gateway import GatewayRegistry
+    from callbot.telephony.sim import SimGateway
+
     return GatewayRegistry(SimGateway(clock=clock, speed=settings.sim_speed, seed=settings.sim_seed))
 
 
 def build_renderers(public_url: str = "", recording_key: str = "") -> dict[str, Renderer]:
+    from callbot.api.dialects.digelao.delivery import DigelaoRenderer
+    from callbot.api.dialects.digelao.mapping import DigelaoOptions
+    from callbot.api.dialects.yiwise.delivery import YiwiseRenderer
+    from callbot.api.dialects.yiwise.options import YiwiseOptions
+    from callbot.callback.native import NativeRenderer
+
     renderers: dict[str, Renderer] = {
         "native": NativeRenderer(),
         "yiwise": YiwiseRenderer(YiwiseOptions(public_url=public_url)),
@@ -64,6 +72,9 @@ async def run_workers(
     store: Store, settings: Settings, stop: asyncio.Event, *, dialer: bool = True, deliverer: bool = True
 ) -> None:
     """The background parts of callbot: the dialer and the callback deliverer, until `stop` is set."""
+    from callbot.callback.delivery import Deliverer, DelivererOptions
+    from callbot.dialer.loop import Dialer, DialerOptions
+
     single_process = store.dialect == "sqlite"
     gateways = build_gateways(settings, store.clock)
     async with asyncio.TaskGroup() as group:

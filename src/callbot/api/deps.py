@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from callbot.credential import service as credential_service
-from callbot.errors import Unauthorized
+from callbot.errors import Unauthorized, ValidationFailed
 from callbot.kit.db import Store, Tx
 from callbot.kit.paging import PageRequest
 from callbot.models import Tenant
@@ -49,6 +50,41 @@ def get_page(
     size: Annotated[int, Query(ge=1, le=1000, description="rows per page")] = 20,
 ) -> PageRequest:
     return PageRequest(page=page, size=size)
+
+
+def _nul_field(value: Any, field: str) -> str | None:
+    """The first field whose text (or key) holds a NUL character, or None."""
+    if isinstance(value, str):
+        return field if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_field(key, field) or _nul_field(item, f"{field}.{key}" if field else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _nul_field(item, f"{field}.{i}" if field else str(i))
+            if found is not None:
+                return found
+    return None
+
+
+async def refuse_nul(request: Request) -> None:
+    """No store keeps a NUL character (PostgreSQL refuses it in text): a parameter or body field holding one
+    is a 422 naming it, not a database error."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if "\x00" in name or "\x00" in str(value):
+            raise ValidationFailed("a parameter holds a NUL character", [(name, "must not contain NUL characters")])
+    raw = await request.body()  # already read and parsed by the endpoint's body parameter; cached
+    if b"\\u0000" not in raw:
+        return
+    try:
+        field = _nul_field(json.loads(raw), "")
+    except (ValueError, RecursionError):
+        return  # not JSON: the endpoint's own parsing reports it
+    if field is not None:
+        problem = (field or "body", "must not contain NUL characters")
+        raise ValidationFailed("a field holds a NUL character", [problem])
 
 
 WriteTx = Annotated[Tx, _tx]

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callbot.errors import (
@@ -34,6 +35,43 @@ _STATUS: list[tuple[type[CallbotError], int, str]] = [
     (Forbidden, 403, "forbidden"),
     (QuotaExceeded, 422, "quota_exceeded"),
 ]
+
+
+class ErrorDetail(BaseModel):
+    field: str = Field(
+        description="where: a body field path (`inactive_windows.1.end`), a query or path parameter, or `body`"
+    )
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(
+        description="validation_failed, bad_request, not_found, invalid_state, conflict, unauthorized, forbidden, …"
+    )
+    message: str
+    details: list[ErrorDetail]
+    state: str | None = Field(default=None, description="the task's current state, on an illegal state change (409)")
+
+
+class ErrorResponse(BaseModel):
+    """Every error of the native API."""
+
+    error: ErrorInfo
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+# Declared on every authenticated operation: what any of them may answer besides its success.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("The body could not be parsed (not UTF-8, or nested too deeply)"),
+    401: _error("No valid bearer token"),
+    403: _error("The credential is disabled or the tenant suspended"),
+    404: _error("No such resource for this tenant (another tenant's id is a 404 too)"),
+    409: _error("A state change the resource does not allow now, or a conflict with existing data"),
+    422: _error("A parameter or body field is invalid; `details` names each"),
+}
 
 
 def error_body(code: str, message: str, details: list[dict[str, str]] | None = None, **extra: Any) -> dict[str, Any]:
@@ -88,10 +126,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
-            exc.status_code, "http_error"
+        code = {
+            400: "bad_request",
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthorized",
+            403: "forbidden",
+        }.get(exc.status_code, "http_error")
+        # The framework answers 400 only when it cannot parse a body (one nested too deeply, for instance).
+        details = [{"field": "body", "message": str(exc.detail)}] if exc.status_code == 400 else []
+        return JSONResponse(
+            error_body(code, str(exc.detail), details), status_code=exc.status_code, headers=exc.headers
         )
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

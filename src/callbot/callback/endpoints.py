@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
 from callbot.api.schemas import Id, PageOut, ReadModel, page_out
@@ -21,13 +21,13 @@ router = APIRouter(prefix="/callback-settings", tags=["callbacks"])
 class CallbackSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = None
+    url: str | None = Field(default=None, max_length=1000)
     enabled: bool | None = None
-    task_url: str | None = None
-    dialect: str | None = None
+    task_url: str | None = Field(default=None, max_length=1000)
+    dialect: Literal["native", "yiwise", "yiwise2023", "digelao"] | None = None
     # yiwise2023: the receiver's token and EncodingAESKey; saving them runs the verification handshake.
-    token: str | None = None
-    aes_key: str | None = None
+    token: str | None = Field(default=None, max_length=100)
+    aes_key: str | None = Field(default=None, max_length=100)
 
 
 class CallbackSettingsOut(BaseModel):

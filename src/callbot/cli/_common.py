@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -10,14 +9,14 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime, time
 from enum import Enum
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
-from callbot.config import Settings
 from callbot.errors import CallbotError, ValidationFailed
-from callbot.kit.db import Store
-from callbot.runtime import open_store
+
+if TYPE_CHECKING:
+    from callbot.kit.db import Store
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,6 +47,8 @@ def async_command(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R | 
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        import asyncio  # here, not at the top: help and argument errors need no event loop
+
         try:
             return asyncio.run(func(*args, **kwargs))
         except ValidationFailed as exc:
@@ -61,6 +62,10 @@ def async_command(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R | 
 
 @asynccontextmanager
 async def cli_store() -> AsyncIterator[Store]:
+    # Imported here: the database layer is not needed to parse arguments or print help.
+    from callbot.config import Settings
+    from callbot.runtime import open_store
+
     store = await open_store(Settings())
     try:
         yield store

@@ -8,9 +8,6 @@ from pathlib import Path
 import click
 
 from callbot.cli._common import async_command, cli_store, print_json
-from callbot.dialogue.script import validate_script
-from callbot.script import service
-from callbot.tenant.service import get_tenant_by_name
 
 
 def _read(path: str) -> str:
@@ -30,6 +27,8 @@ def script() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def validate(file: str) -> None:
     """Check a script; prints every problem as `location: message`. Exit status 0 only when valid."""
+    from callbot.dialogue.script import validate_script
+
     problems = validate_script(_read(file))
     for location, message in problems:
         click.echo(f"{location}: {message}")
@@ -46,6 +45,9 @@ def validate(file: str) -> None:
 @async_command
 async def add(tenant_name: str, file: str, draft: bool) -> None:
     """Validate and store a script (a new version when the name exists); prints id and version as JSON."""
+    from callbot.script import service
+    from callbot.tenant.service import get_tenant_by_name
+
     body = _read(file)
     async with cli_store() as store, store.transaction() as tx:
         tenant = await get_tenant_by_name(tx, tenant_name)
@@ -65,6 +67,9 @@ async def add(tenant_name: str, file: str, draft: bool) -> None:
 @async_command
 async def list_scripts(tenant_name: str) -> None:
     """A tenant's scripts, as JSON."""
+    from callbot.script import service
+    from callbot.tenant.service import get_tenant_by_name
+
     async with cli_store() as store, store.transaction() as tx:
         scripts = await service.list_scripts(tx, await get_tenant_by_name(tx, tenant_name))
     print_json(

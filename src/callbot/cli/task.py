@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from callbot.cli._common import async_command, cli_store, print_json
 from callbot.errors import ValidationFailed
 from callbot.kit.timewin import parse_window
-from callbot.models import Task
-from callbot.models.enums import TaskMode
-from callbot.record import stats as stats_service
-from callbot.record.endpoints import stats_out
-from callbot.task import service
-from callbot.task.schemas import TaskCreate
-from callbot.task.states import TaskAction
-from callbot.tenant.service import get_tenant_by_name
+
+if TYPE_CHECKING:
+    from callbot.models import Task
+
+# TaskAction's values, written out so that `callbot task --help` needs no database layer (a test keeps them
+# equal).
+ACTIONS = ("start", "pause", "resume", "stop")
 
 
 def task_json(task: Task) -> dict[str, object]:
@@ -54,6 +55,12 @@ async def create(
         daily_start, daily_end = parse_window(window)
     except ValueError as exc:
         raise ValidationFailed(str(exc), [("--window", str(exc))]) from exc
+    from callbot.models.enums import TaskMode
+    from callbot.task import service
+    from callbot.task.schemas import TaskCreate
+    from callbot.task.states import TaskAction
+    from callbot.tenant.service import get_tenant_by_name
+
     data = TaskCreate(
         name=name,
         mode=TaskMode.MANUAL,
@@ -72,21 +79,25 @@ async def create(
     print_json(shown)
 
 
-def _action_command(action: TaskAction) -> click.Command:
-    @click.command(action.value, help=f"{action.value.capitalize()} a task.")
+def _action_command(action: str) -> click.Command:
+    @click.command(action, help=f"{action.capitalize()} a task.")
     @click.option("--tenant", "tenant_name", required=True)
     @click.argument("task_id", type=int)
     @async_command
     async def command(tenant_name: str, task_id: int) -> None:
+        from callbot.task import service
+        from callbot.task.states import TaskAction
+        from callbot.tenant.service import get_tenant_by_name
+
         async with cli_store() as store, store.transaction() as tx:
             tenant = await get_tenant_by_name(tx, tenant_name)
-            moved = task_json(await service.apply_action(tx, tenant, task_id, action))
+            moved = task_json(await service.apply_action(tx, tenant, task_id, TaskAction(action)))
         print_json(moved)
 
     return command
 
 
-for _action in TaskAction:
+for _action in ACTIONS:
     task.add_command(_action_command(_action))
 
 
@@ -96,6 +107,10 @@ for _action in TaskAction:
 @async_command
 async def stats(tenant_name: str, task_id: int) -> None:
     """A task's statistics as JSON (progress, answered rate, levels, results, buckets, daily series)."""
+    from callbot.record import stats as stats_service
+    from callbot.record.endpoints import stats_out
+    from callbot.tenant.service import get_tenant_by_name
+
     async with cli_store() as store, store.transaction() as tx:
         tenant = await get_tenant_by_name(tx, tenant_name)
         view = await stats_service.get_task_stats(tx, tenant, task_id)

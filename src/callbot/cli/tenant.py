@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from callbot.cli._common import async_command, cli_store, print_json
-from callbot.credential import service as credential_service
 from callbot.errors import ValidationFailed
 from callbot.kit.timewin import parse_window
-from callbot.models import Tenant
-from callbot.models.enums import CredentialKind, Role
-from callbot.tenant import service
+
+if TYPE_CHECKING:
+    from callbot.models import Tenant
+
+# The values of Role and CredentialKind, written out so that `--help` needs no database layer (a test keeps
+# them equal).
+ROLES = ("admin", "operator", "viewer")
+CREDENTIAL_KINDS = ("token", "yiwise", "digelao")
 
 
 def tenant_json(tenant: Tenant) -> dict[str, object]:
@@ -38,6 +44,8 @@ def tenant() -> None:
 @async_command
 async def create_tenant(name: str, sign: str | None, seats: int) -> None:
     """Create a tenant; prints it as JSON with its id."""
+    from callbot.tenant import service
+
     async with cli_store() as store, store.transaction() as tx:
         created = await service.create_tenant(tx, name, sign=sign, seats=seats)
     print_json(tenant_json(created))
@@ -58,6 +66,8 @@ async def update_tenant(
         hours = parse_window(calling_hours) if calling_hours else None
     except ValueError as exc:
         raise ValidationFailed(str(exc), [("--calling-hours", str(exc))]) from exc
+    from callbot.tenant import service
+
     cap_calls = cap_hours = None
     if freq_cap:
         calls, _, hours_text = freq_cap.partition("/")
@@ -77,6 +87,8 @@ async def update_tenant(
 @async_command
 async def list_tenants() -> None:
     """All tenants, as JSON."""
+    from callbot.tenant import service
+
     async with cli_store() as store, store.transaction() as tx:
         tenants = await service.list_tenants(tx)
     print_json([tenant_json(t) for t in tenants])
@@ -91,10 +103,13 @@ def user() -> None:
 @click.option("--tenant", "tenant_name", required=True)
 @click.argument("username")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value, show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
 @async_command
 async def create_user(tenant_name: str, username: str, password: str, role: str) -> None:
     """Add a console user to a tenant."""
+    from callbot.models.enums import Role
+    from callbot.tenant import service
+
     async with cli_store() as store, store.transaction() as tx:
         found = await service.get_tenant_by_name(tx, tenant_name)
         created = await service.create_user(tx, found, username, password, Role(role))
@@ -108,12 +123,16 @@ def credential() -> None:
 
 @credential.command("create")
 @click.option("--tenant", "tenant_name", required=True)
-@click.option("--kind", type=click.Choice([k.value for k in CredentialKind]), required=True)
+@click.option("--kind", type=click.Choice(CREDENTIAL_KINDS), required=True)
 @click.option("--user", "username", help="the console user the credential acts as (Digelao sub-accounts)")
 @click.option("--label", default="")
 @async_command
 async def create_credential(tenant_name: str, kind: str, username: str | None, label: str) -> None:
     """Issue a credential. Its secrets are printed now and cannot be shown again."""
+    from callbot.credential import service as credential_service
+    from callbot.models.enums import CredentialKind
+    from callbot.tenant import service
+
     async with cli_store() as store, store.transaction() as tx:
         found = await service.get_tenant_by_name(tx, tenant_name)
         acting = None

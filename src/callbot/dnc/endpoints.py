@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
 from callbot.api.schemas import PageOut, ReadModel, page_out
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/dnc", tags=["dnc"])
 class DncCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone: str
+    phone: str = Field(min_length=1, max_length=32)
     reason: str = ""
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from callbot.api.deps import CurrentTenant, WriteTx
-from callbot.api.schemas import Id, ReadModel
+from callbot.api.schemas import MAX_ID, Id, ReadModel
 from callbot.line import service
 from callbot.models import Line
 from callbot.models.enums import LineType
@@ -20,21 +20,21 @@ router = APIRouter(prefix="/lines", tags=["lines"])
 class LineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone: str
-    name: str = ""
+    phone: str = Field(min_length=1, max_length=32)
+    name: str = Field(default="", max_length=100)
     type: LineType = LineType.UNFIXED_CALL
-    concurrency: int = Field(default=10, ge=1)
-    gateway: str = "sim"
+    concurrency: int = Field(default=10, ge=1, le=MAX_ID)
+    gateway: str = Field(default="sim", min_length=1, max_length=64)
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
 class LinePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=100)
     type: LineType | None = None
-    concurrency: int | None = Field(default=None, ge=1)
-    gateway: str | None = None
+    concurrency: int | None = Field(default=None, ge=1, le=MAX_ID)
+    gateway: str | None = Field(default=None, min_length=1, max_length=64)
     settings: dict[str, Any] | None = None
     enabled: bool | None = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -12,6 +12,7 @@ from callbot.api.deps import CurrentTenant, Paging, WriteTx
 from callbot.api.schemas import Id, PageOut, ReadModel, page_out
 from callbot.customer import service as customer_service
 from callbot.customer.reader import SourceRow
+from callbot.kit.wallclock import WallTime
 from callbot.models import Task
 from callbot.models.enums import CallResult, CustomerStatus, ImportStatus, Level, TaskMode, TaskStatus
 from callbot.task import service
@@ -37,8 +38,8 @@ class TaskRead(BaseModel):
     script_id: int
     lines: list[LineRef]
     robot_count: int
-    daily_start: time
-    daily_end: time
+    daily_start: WallTime
+    daily_end: WallTime
     inactive_windows: list[Window]
     start_time: datetime | None
     description: str

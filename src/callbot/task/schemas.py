@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from callbot.kit.wallclock import WallTime
 from callbot.models.enums import CallResult, Level, TaskMode, TaskStatus
 
 MAX_ID = 2**31 - 1  # ids are 32-bit in the store
@@ -15,8 +16,8 @@ MAX_ID = 2**31 - 1  # ids are 32-bit in the store
 class Window(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: time
-    end: time
+    start: WallTime
+    end: WallTime
 
 
 class RedialRule(BaseModel):
@@ -45,16 +46,33 @@ class TaskAlerts(BaseModel):
     wechat_condition_min_seconds: int | None = Field(default=None, ge=0)
 
 
+def _distinct(ids: list[int]) -> list[int]:
+    seen: set[int] = set()
+    for line_id in ids:
+        if line_id in seen:
+            raise ValueError(f"line {line_id} is listed twice")
+        seen.add(line_id)
+    return ids
+
+
+LineIds = Annotated[
+    list[Annotated[int, Field(ge=1, le=MAX_ID)]],
+    Field(min_length=1, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_distinct),
+]
+"""The caller lines of a task: at least one, each once."""
+
+
 class TaskCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     mode: TaskMode = TaskMode.MANUAL
     script_id: int = Field(ge=1, le=MAX_ID)
-    line_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1)
-    robot_count: int = Field(default=1, ge=1)
-    daily_start: time = time(9, 0)
-    daily_end: time = time(20, 0)
+    line_ids: LineIds
+    robot_count: int = Field(default=1, ge=1, le=MAX_ID)
+    daily_start: WallTime = time(9, 0)
+    daily_end: WallTime = time(20, 0)
     inactive_windows: list[Window] = Field(default_factory=list, max_length=3)
     # AUTO tasks start by themselves at this time; without one they start as soon as they are created.
     start_time: datetime | None = None
@@ -73,10 +91,10 @@ class TaskUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     mode: TaskMode | None = None
     script_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    line_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(default=None, min_length=1)
-    robot_count: int | None = Field(default=None, ge=1)
-    daily_start: time | None = None
-    daily_end: time | None = None
+    line_ids: LineIds | None = None
+    robot_count: int | None = Field(default=None, ge=1, le=MAX_ID)
+    daily_start: WallTime | None = None
+    daily_end: WallTime | None = None
     inactive_windows: list[Window] | None = Field(default=None, max_length=3)
     start_time: datetime | None = None
     description: str | None = Field(default=None, max_length=2000)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from callbot.api.schemas import ReadModel
+from callbot.api.schemas import MAX_ID, ReadModel
+from callbot.kit.wallclock import WallTime
 from callbot.models.enums import CredentialKind, Role, TenantStatus
 
 
@@ -16,8 +17,8 @@ class TenantRead(ReadModel):
     sign: str
     status: TenantStatus
     timezone: str
-    calling_start: time
-    calling_end: time
+    calling_start: WallTime
+    calling_end: WallTime
     seats: int
     freq_cap_calls: int
     freq_cap_hours: int
@@ -27,21 +28,23 @@ class TenantRead(ReadModel):
 class TenantPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    calling_start: time | None = None
-    calling_end: time | None = None
-    seats: int | None = Field(default=None, ge=1)
-    freq_cap_calls: int | None = Field(default=None, ge=0, description="answered calls per number; 0 = no cap")
-    freq_cap_hours: int | None = Field(default=None, ge=1)
-    timezone: str | None = None
+    calling_start: WallTime | None = None
+    calling_end: WallTime | None = None
+    seats: int | None = Field(default=None, ge=1, le=MAX_ID)
+    freq_cap_calls: int | None = Field(
+        default=None, ge=0, le=MAX_ID, description="answered calls per number; 0 = no cap"
+    )
+    freq_cap_hours: int | None = Field(default=None, ge=1, le=MAX_ID)
+    timezone: str | None = Field(default=None, max_length=64, description="an IANA zone, e.g. Asia/Shanghai")
 
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str
-    password: str
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8, max_length=1000)
     role: Role = Role.OPERATOR
-    display_name: str = ""
+    display_name: str = Field(default="", max_length=100)
 
 
 class UserRead(ReadModel):
@@ -57,9 +60,9 @@ class UserRead(ReadModel):
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str | None = None
+    display_name: str | None = Field(default=None, max_length=100)
     role: Role | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=1000)
     enabled: bool | None = None
 
 
@@ -67,8 +70,8 @@ class CredentialCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: CredentialKind
-    label: str = ""
-    user_id: int | None = None
+    label: str = Field(default="", max_length=100)
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class CredentialRead(ReadModel):

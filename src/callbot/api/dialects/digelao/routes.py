@@ -372,6 +372,8 @@ def _json_value(value: Any, name: str) -> Any:
             return json.loads(value)
         except ValueError:
             raise DigelaoError(BAD_PARAM, f"{name} is not JSON") from None
+        except RecursionError:
+            raise DigelaoError(BAD_PARAM, f"{name} is nested too deeply") from None
     return value
 
 

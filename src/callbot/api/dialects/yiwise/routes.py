@@ -593,6 +593,8 @@ async def _params(request: Request) -> dict[str, Any]:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise YiwiseError(BAD_PARAMETER, "the body is not UTF-8 JSON") from exc
+    except RecursionError:
+        raise YiwiseError(BAD_PARAMETER, "the JSON body is nested too deeply") from None
     if not isinstance(body, dict):
         raise YiwiseError(BAD_PARAMETER, "the body must be a JSON object")
     params.update(body)
@@ -620,12 +622,10 @@ def build_router(store_of: Callable[[Request], Store], options: YiwiseOptions | 
             if request.method not in operation.methods:
                 status = 405
                 raise YiwiseError(NOT_FOUND, f"{path} takes {'/'.join(sorted(operation.methods))}")
-            params = await _params(request)
-            nul = mapping.find_nul(params)
-            if nul is not None:
-                raise bad_parameter(nul, "must not contain NUL characters")
             store = store_of(request)
-            # Authentication commits on its own, so a request refused later still counts as received.
+            # Authentication is in the headers (the raw body only enters the replay digest): who may not call
+            # is refused before the body is parsed. It commits on its own, so a request refused later still
+            # counts as received.
             async with store.transaction() as tx:
                 signed = auth.request_digest(request.method, request.url.path, request.url.query, await request.body())
                 tenant_id = (
@@ -637,6 +637,10 @@ def build_router(store_of: Callable[[Request], Store], options: YiwiseOptions | 
                         reuse_seconds=opts.signature_reuse_seconds,
                     )
                 ).id
+            params = await _params(request)
+            nul = mapping.find_nul(params)
+            if nul is not None:
+                raise bad_parameter(nul, "must not contain NUL characters")
             async with store.transaction() as tx:
                 tenant = await tenant_service.get_tenant(tx, tenant_id)
                 data, message = await operation.handler(Call(tx, tenant, params, opts, path))
