@@ -118,6 +118,8 @@ class CustomerImporter:
 
     def _check(self, source: SourceRow) -> PhoneInfo | Rejection:
         """The customer's number when the row may be imported, else why not."""
+        if source.problem is not None:
+            return Rejection(source.row, source.phone, source.problem.reason, source.problem.message)
         try:
             info = normalise_phone(source.phone)
         except InvalidPhone as exc:
