@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -338,16 +339,66 @@ def _decodes(f: io.BufferedReader, encoding: str) -> bool:
     return True
 
 
+# An XLSX is a zip of XML: a small file can expand to gigabytes, and openpyxl reads the shared strings (every
+# distinct text of the workbook) into memory whole. A million customers with a name and a note each unpack
+# to some 300 MB, of which under 100 MB of shared strings.
+MAX_XLSX_UNPACKED = 1 << 30
+MAX_XLSX_SHARED_STRINGS = 128 << 20
+# Rows of a sheet, the header included: Excel's own limit.
+MAX_XLSX_ROWS = 1_048_576
+
+
+def _check_xlsx_size(path: Path) -> None:
+    """Refuse an XLSX that would unpack to more than a customer file needs, before anything reads it. The
+    sizes are those the zip declares; reading stops at them, so a file cannot expand past what is checked."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValidationFailed(f"{path.name}: not a readable XLSX file ({exc})", [("file", "unreadable")]) from exc
+    unpacked = sum(m.file_size for m in members)
+    shared = sum(m.file_size for m in members if m.filename.lower().endswith("sharedstrings.xml"))
+    for size, limit, what in (
+        (shared, MAX_XLSX_SHARED_STRINGS, "its shared strings (the texts of its cells)"),
+        (unpacked, MAX_XLSX_UNPACKED, "the whole workbook"),
+    ):
+        if size > limit:
+            raise ValidationFailed(
+                f"{path.name}: {what} would unpack to {_mb(size)}, more than the {_mb(limit)} a customer file may",
+                [("file", "save the sheet as CSV (no limit), or split it into smaller files")],
+            )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1 << 20):,.0f} MB"
+
+
+def _too_many_rows(path: Path, rows: int) -> ValidationFailed:
+    return ValidationFailed(
+        f"{path.name}: the sheet has {rows:,} rows, more than the {MAX_XLSX_ROWS:,} a sheet may hold",
+        [("file", "save the sheet as CSV, or split it into smaller files")],
+    )
+
+
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
+    _check_xlsx_size(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken file
         raise ValidationFailed(f"{path.name}: not a readable XLSX file ({exc})", [("file", "unreadable")]) from exc
     try:
         sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
+        declared = sheet.max_row or 0  # from the sheet's <dimension>, when it has one
+        if declared > MAX_XLSX_ROWS:
+            raise _too_many_rows(path, declared)
+        # Read-only openpyxl stops at the <dimension>'s last row and column, which some writers understate:
+        # read every cell the sheet holds instead.
+        sheet.reset_dimensions()
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > MAX_XLSX_ROWS:  # a sheet whose <dimension> understates it
+                raise _too_many_rows(path, number)
             yield [_text(v) for v in row]
     finally:
         workbook.close()
