@@ -4,6 +4,10 @@ An import validates every row (number, duplicate in the task, DNC, script variab
 ones and records each rejected row with its row number and reason. Accepted rows are never lost because
 others were refused; a long import commits batch by batch, so a crash keeps every finished batch. An
 import that finishes writes an `import.finished` outbox event when the tenant has a task callback URL.
+
+Each batch renews the import's heartbeat. An import whose process died (a killed `callbot import`) is
+closed as FAILED by `recover_interrupted_imports` once its heartbeat is a lease period old, and announced
+like any other; its batches are fenced, so an import taken for dead can write nothing more.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select, update
@@ -50,6 +55,10 @@ class ImportNotFound(NotFound):
 
 class TaskClosedForImport(InvalidState):
     """The task no longer takes customers."""
+
+
+class ImportInterrupted(InvalidState):
+    """The import was closed as interrupted (its heartbeat had stopped): it can write nothing more."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +118,9 @@ class CustomerImporter:
         document = await _document_for_import(tx, script)
         known = set(await tx.session.scalars(select(Customer.phone).where(Customer.task_id == task.id)))
         dnc = set(await tx.session.scalars(select(DncEntry.phone).where(DncEntry.tenant_id == tenant.id)))
-        row = CustomerImport(tenant_id=tenant.id, task_id=task.id, source=source[:200], created_at=tx.now())
+        row = CustomerImport(
+            tenant_id=tenant.id, task_id=task.id, source=source[:200], created_at=tx.now(), heartbeat_at=tx.now()
+        )
         tx.session.add(row)
         await tx.session.flush()
         return cls(
@@ -191,10 +202,8 @@ class CustomerImporter:
             report.counts[r.reason] = report.counts.get(r.reason, 0) + 1
         room = REPORT_REJECTIONS - len(report.rejections)
         report.rejections.extend(rejected[: max(0, room)])
-        await tx.session.execute(
-            update(CustomerImport)
-            .where(CustomerImport.id == self.import_id)
-            .values(total=report.total, accepted=report.accepted, rejected=report.rejected, counts=report.counts)
+        await self._update_running(
+            tx, total=report.total, accepted=report.accepted, rejected=report.rejected, counts=report.counts
         )
         if accepted:
             await tx.session.execute(
@@ -204,43 +213,79 @@ class CustomerImporter:
             )
         return len(accepted)
 
+    async def _update_running(self, tx: Tx, **values: Any) -> None:
+        """Update the import while it is still running (renewing its heartbeat), or raise ImportInterrupted:
+        an import closed as interrupted must not write on behind the recovery's back."""
+        result = await tx.session.execute(
+            update(CustomerImport)
+            .where(CustomerImport.id == self.import_id, CustomerImport.status == ImportStatus.RUNNING)
+            .values(heartbeat_at=tx.now(), **values)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise ImportInterrupted(
+                f"import {self.import_id} was closed as interrupted (no batch for a lease period): "
+                f"the customers of its committed batches are kept; import the file again to add the rest",
+                state=ImportStatus.FAILED.value,
+            )
+
     async def finish(self, tx: Tx) -> ImportReport:
         now = tx.now()
         self.report.status = ImportStatus.FINISHED
-        await tx.session.execute(
-            update(CustomerImport)
-            .where(CustomerImport.id == self.import_id)
-            .values(status=ImportStatus.FINISHED, finished_at=now)
-        )
-        if self.report.accepted:
-            task = await tx.session.get(Task, self.task_id, with_for_update={"key_share": True}, populate_existing=True)
-            if task is not None and task.status is TaskStatus.COMPLETED:
-                # New customers reopen a completed task; the dialer picks it up again.
-                task_service.system_move(task, TaskStatus.RUNNABLE, now)
-        await self._announce(tx)
+        await self._update_running(tx, status=ImportStatus.FINISHED, finished_at=now)
+        await _after_import(tx, self.tenant_id, self.task_id, self.import_id, accepted=self.report.accepted)
         return self.report
 
     async def fail(self, tx: Tx, error: str) -> ImportReport:
         """Mark the import failed (in a transaction of its own: the failed batch's was rolled back). The
-        batches committed before the failure keep their customers, and the counts say so."""
+        batches committed before the failure keep their customers, and the counts say so. An import already
+        closed as interrupted keeps that outcome (it was announced then)."""
         self.report.status = ImportStatus.FAILED
-        await tx.session.execute(
-            update(CustomerImport)
-            .where(CustomerImport.id == self.import_id)
-            .values(status=ImportStatus.FAILED, error=error[:2000], finished_at=tx.now())
-        )
-        await self._announce(tx)
+        try:
+            await self._update_running(tx, status=ImportStatus.FAILED, error=error[:2000], finished_at=tx.now())
+        except ImportInterrupted:
+            return self.report
+        await _after_import(tx, self.tenant_id, self.task_id, self.import_id, accepted=self.report.accepted)
         return self.report
 
-    async def _announce(self, tx: Tx) -> None:
-        if await _wants_import_callback(tx, self.tenant_id):
-            await outbox.enqueue(
-                tx,
-                self.tenant_id,
-                outbox.IMPORT_FINISHED,
-                {"import_id": self.import_id, "task_id": self.task_id},
-                event_id=f"import-{self.import_id}",
-            )
+
+async def _after_import(tx: Tx, tenant_id: int, task_id: int, import_id: int, *, accepted: int) -> None:
+    """What follows the end of an import, however it ended: customers it added reopen a completed task (the
+    dialer picks it up again), and a tenant with a task callback URL hears of it."""
+    if accepted:
+        task = await tx.session.get(Task, task_id, with_for_update={"key_share": True}, populate_existing=True)
+        if task is not None and task.status is TaskStatus.COMPLETED:
+            task_service.system_move(task, TaskStatus.RUNNABLE, tx.now())
+    if await _wants_import_callback(tx, tenant_id):
+        await outbox.enqueue(
+            tx,
+            tenant_id,
+            outbox.IMPORT_FINISHED,
+            {"import_id": import_id, "task_id": task_id},
+            event_id=f"import-{import_id}",
+        )
+
+
+async def recover_interrupted_imports(tx: Tx, *, stale_after: float) -> int:
+    """Close imports whose process is gone (a killed `callbot import`): RUNNING ones that wrote no batch for
+    `stale_after` seconds become FAILED, keeping the customers of the batches they committed, and are
+    announced like any import that ended. Returns how many."""
+    now = tx.now()
+    query = select(CustomerImport).where(
+        CustomerImport.status == ImportStatus.RUNNING,
+        CustomerImport.heartbeat_at < now - timedelta(seconds=stale_after),
+    )
+    stale = list(await tx.session.scalars(query.with_for_update(skip_locked=True)))
+    for row in stale:
+        row.status = ImportStatus.FAILED
+        row.finished_at = now
+        row.error = (
+            f"interrupted: the import stopped after {row.total} rows (its process ended); the {row.accepted} "
+            f"customers it accepted are kept; import the file again to add the rest (rows already in are "
+            f"reported as duplicates)"
+        )
+        await tx.session.flush()
+        await _after_import(tx, row.tenant_id, row.task_id, row.id, accepted=row.accepted)
+    return len(stale)
 
 
 async def _wants_import_callback(tx: Tx, tenant_id: int) -> bool:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from callbot.callflow.session import place_call, unanswered
 from callbot.campaign import service as campaign
 from callbot.campaign.service import FinishedAttempt, InFlight, Lease
+from callbot.customer import service as customer_service
 from callbot.dialer.schedule import Schedule
 from callbot.dialogue.engine import DialogueEngine
 from callbot.dialogue.nlu import IntentRecognizer, build_recognizer
@@ -100,7 +101,17 @@ class Dialer:
             closed = await campaign.recover_interrupted(tx, all_leases=all_leases)
         if closed:
             log.warning("closed %d interrupted attempt(s) left by a stopped dialer", closed)
+        await self.recover_imports()
         return closed
+
+    async def recover_imports(self) -> int:
+        """Close imports whose process died. A CLI import runs beside any dialer, even on SQLite, so only a
+        heartbeat a lease period old tells it is gone."""
+        async with self.store.transaction() as tx:
+            failed = await customer_service.recover_interrupted_imports(tx, stale_after=self.options.lease_seconds)
+        if failed:
+            log.warning("closed %d import(s) left running by a stopped process", failed)
+        return failed
 
     async def drain(self) -> None:
         """Wait for every call in flight, then write what is left."""
@@ -322,6 +333,8 @@ class Dialer:
                         await campaign.renew_leases(tx, self.owner, sorted(self._held), self.options.lease_seconds)
                 if not self.options.recover_all_at_start:
                     await self.recover()  # other workers' expired leases
+                else:
+                    await self.recover_imports()  # an import killed since the start
             except Exception:
                 log.exception("renewing or recovering leases failed; trying again")
 
