@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from callbot.errors import ValidationFailed
 
@@ -44,10 +44,9 @@ class RowProblem:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRow:
+class SourceRow(NamedTuple):
     """One customer as it came in: its 1-based data row number and its raw fields; `problem` when the row
-    could not be read faithfully (the import rejects it with that reason)."""
+    could not be read faithfully (the import rejects it with that reason). A tuple: files bring millions."""
 
     row: int
     name: str
@@ -220,10 +219,10 @@ def _csv_records(text: Iterable[str]) -> Iterator[list[str] | _Malformed]:
     swallows the lines after it; a quote closed in mid-field; a NUL byte) comes as `_Malformed`, and reading
     goes on with the line after the record's first, so one stray quote costs one row, not the rest of the file."""
     lines = _Lines(iter(text))
+    record = lines.record
     while True:
         reader = csv.reader(lines, strict=True)
         while True:
-            first = lines.consumed + 1
             try:
                 values = next(reader)
             except StopIteration:
@@ -234,10 +233,12 @@ def _csv_records(text: Iterable[str]) -> Iterator[list[str] | _Malformed]:
                     if lines.capped
                     else _csv_problem(str(exc))
                 )
+                first = lines.consumed + 1
                 yield _Malformed(f"line {first} of the file: {why}; the row was skipped, the next line read on")
                 lines.skip_record()
                 break
-            lines.end_record()
+            lines.consumed += len(record)  # the record is read: its lines are done with
+            record.clear()
             yield values
 
 
@@ -258,7 +259,7 @@ class _Lines:
     def __init__(self, text: Iterator[str]) -> None:
         self._text = text
         self._again: list[str] = []  # lines to read again, last first
-        self._record: list[str] = []
+        self.record: list[str] = []  # the lines of the record being read
         self.consumed = 0  # lines of the file in finished or skipped records
         self.capped = False
 
@@ -266,21 +267,17 @@ class _Lines:
         return self
 
     def __next__(self) -> str:
-        if len(self._record) >= MAX_ROW_LINES:
+        if len(self.record) >= MAX_ROW_LINES:
             self.capped = True  # mid-record: the strict reader reports an unexpected end of data
             raise StopIteration
         line = self._again.pop() if self._again else next(self._text)
-        self._record.append(line)
+        self.record.append(line)
         return line
-
-    def end_record(self) -> None:
-        self.consumed += len(self._record)
-        self._record.clear()
 
     def skip_record(self) -> None:
         """Drop the record's first line and give back the others."""
-        self._again.extend(reversed(self._record[1:]))
-        self._record.clear()
+        self._again.extend(reversed(self.record[1:]))
+        self.record.clear()
         self.consumed += 1
         self.capped = False
 
