@@ -74,24 +74,23 @@ def _national_digits(text: str) -> str:
 
 def _mobile_prefix(prefix7: str) -> tuple[str, str] | None:
     """Carrier and 归属地 of a mobile's 7-digit prefix (H码), or None when its block is unassigned."""
-    if prefix7 not in MOBILE_PREFIXES:
-        _learn_block(prefix7[:5])
-    return MOBILE_PREFIXES[prefix7]
+    try:
+        return MOBILE_PREFIXES[prefix7]
+    except KeyError:
+        return _learn(prefix7)
 
 
-# Carrier and 归属地 of every mobile prefix of the blocks seen so far (None: unassigned). At most 700,000
-# prefixes exist; a million random numbers touch most of their blocks. The few distinct answers are
-# shared, so an entry costs little more than its key.
+# Carrier and 归属地 of every mobile prefix seen so far (None: unassigned). At most 700,000 prefixes exist;
+# caching every one seen keeps a million-row import from asking the library more than once per prefix. The
+# few distinct answers are shared, so an entry costs little more than its key.
 MOBILE_PREFIXES: dict[str, tuple[str, str] | None] = {}
 
 
-def _learn_block(prefix5: str) -> None:
-    """Look up the hundred prefixes of a block at once: far cheaper than one by one as numbers come."""
-    valid, carrier = _mobile_block(prefix5)
-    for i in range(100):
-        prefix7 = f"{prefix5}{i:02d}"
-        answer = (carrier, _mobile_region(prefix7) or _country_name()) if valid else None
-        MOBILE_PREFIXES[prefix7] = _ANSWERS.setdefault(answer, answer) if answer else None
+def _learn(prefix7: str) -> tuple[str, str] | None:
+    valid, carrier = _mobile_block(prefix7[:5])
+    answer = (carrier, _mobile_region(prefix7) or _country_name()) if valid else None
+    MOBILE_PREFIXES[prefix7] = answer = _ANSWERS.setdefault(answer, answer)
+    return answer
 
 
 def plain_mobile(text: str) -> tuple[str, str] | None:
@@ -99,10 +98,10 @@ def plain_mobile(text: str) -> tuple[str, str] | None:
     dictionary look-up or two; None means "ask normalise_phone", which also explains what is wrong."""
     if len(text) != 11 or not (text.isascii() and text.isdigit()) or text[1] < "3" or text[0] != "1":
         return None
-    prefix7 = text[:7]
-    if prefix7 not in MOBILE_PREFIXES:
-        _learn_block(text[:5])
-    return MOBILE_PREFIXES[prefix7]
+    try:
+        return MOBILE_PREFIXES[text[:7]]
+    except KeyError:
+        return _learn(text[:7])
 
 
 def _mobile_region(prefix7: str) -> str | None:
@@ -119,16 +118,14 @@ def _mobile_region(prefix7: str) -> str | None:
     return next((name for stem, name in _SHORT_CN_PREFIXES if key.startswith(stem)), None)
 
 
-# The table's Chinese names of prefixes shorter than 7 digits that a mobile (+86 1…) can start with, longest
-# first: a handful.
-_SHORT_CN_PREFIXES = sorted(
-    (
-        (k, names["zh"])
-        for k, names in GEOCODE_DATA.items()
-        if len(k) <= 6 and (k.startswith("861") or k in ("8", "86")) and "zh" in names
-    ),
-    key=lambda entry: -len(entry[0]),
-)
+def _short_mobile_prefixes() -> list[tuple[str, str]]:
+    """The table's Chinese names of prefixes shorter than 7 digits that a mobile (+86 1…) can start with,
+    longest first: a handful."""
+    candidates = [f"861{n:0{digits}d}" for digits in (3, 2, 1) for n in range(10**digits)] + ["861", "86", "8"]
+    return [(k, names["zh"]) for k in candidates if (names := GEOCODE_DATA.get(k)) is not None and "zh" in names]
+
+
+_SHORT_CN_PREFIXES = _short_mobile_prefixes()
 
 
 _ANSWERS: dict[tuple[str, str] | None, tuple[str, str] | None] = {}
