@@ -19,8 +19,9 @@ from callbot.customer.service import CustomerImporter, ImportReport, PreparedBat
 from callbot.kit.db import Store
 from callbot.tenant.service import get_tenant_by_name
 
-# Rows per transaction: bigger batches write faster; 50,000 keep memory modest.
-BATCH = 50_000
+# Rows per transaction: bigger batches write faster (each commit writes again every index page its batch
+# touched, and random numbers touch most of them); 100,000 keep a million-row import under 600 MB.
+BATCH = 100_000
 # Rows checked between two looks at the event loop while a batch is read.
 SLICE = 2_000
 
