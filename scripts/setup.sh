@@ -31,6 +31,7 @@ if ! "$PYTHON" -c "import venv, ensurepip" >/dev/null 2>&1; then
 fi
 if [ "$mode" = "test" ]; then
     have pg_ctlcluster || need_apt+=(postgresql)
+    have sqlite3 || need_apt+=(sqlite3)  # bench/import.py measures its floor with the sqlite3 shell
 fi
 apt_install
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -15,8 +14,8 @@ from callbot.callback import outbox
 from callbot.callback import service as callback_service
 from callbot.cli.customer import import_file
 from callbot.customer import service as customer_service
-from callbot.customer.reader import CustomerFile, SourceRow, detect_encoding
-from callbot.customer.service import CustomerImporter
+from callbot.customer.reader import CustomerFile, detect_encoding
+from callbot.customer.service import CustomerImporter, PreparedBatch
 from callbot.kit.db import Store, Tx
 from callbot.models import OutboxEvent
 from callbot.models.enums import ImportStatus, TaskStatus
@@ -173,21 +172,21 @@ async def test_accepted_batches_survive_a_failure_later_in_the_file(
 
     original = cli_customer.BATCH
     calls = {"n": 0}
-    real_add = cli_customer.CustomerImporter.add
+    real_write = cli_customer.CustomerImporter.write
 
-    async def failing_add(self: cli_customer.CustomerImporter, tx: object, rows: object) -> int:
+    async def failing_write(self: cli_customer.CustomerImporter, tx: object, batch: object) -> int:
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError("disk went away")
-        return await real_add(self, tx, rows)  # type: ignore[arg-type]
+        return await real_write(self, tx, batch)  # type: ignore[arg-type]
 
     cli_customer.BATCH = 20
-    cli_customer.CustomerImporter.add = failing_add  # type: ignore[method-assign]
+    cli_customer.CustomerImporter.write = failing_write  # type: ignore[method-assign]
     try:
         with pytest.raises(OSError):
             await import_file(store, account.tenant.name, task_id, path, progress=False)
     finally:
-        cli_customer.CustomerImporter.add = real_add  # type: ignore[method-assign]
+        cli_customer.CustomerImporter.write = real_write  # type: ignore[method-assign]
     kept = (await client.get(f"/api/v1/tasks/{task_id}/customers", headers=account.headers)).json()
     assert kept["total"] == 40  # two batches of 20 were committed before the failure
     report = await import_file(store, account.tenant.name, task_id, path, progress=False)
@@ -242,17 +241,17 @@ async def test_a_file_import_whose_batch_fails_is_marked_failed_and_announced(
     async with store.transaction() as tx:
         changes = callback_service.CallbackChanges(task_url="https://crm.example.com/import", dialect="digelao")
         await callback_service.update_settings(tx, account.tenant, changes)
-    real_add = CustomerImporter.add
+    real_write = CustomerImporter.write
     batches = {"n": 0}
 
-    async def add_failing_the_second_batch(self: CustomerImporter, tx: Tx, rows: Iterable[SourceRow]) -> int:
+    async def write_failing_the_second_batch(self: CustomerImporter, tx: Tx, batch: PreparedBatch) -> int:
         batches["n"] += 1
         if batches["n"] == 2:
             raise OSError("disk went away")
-        return await real_add(self, tx, rows)
+        return await real_write(self, tx, batch)
 
     monkeypatch.setattr(cli_customer, "BATCH", 20)
-    monkeypatch.setattr(CustomerImporter, "add", add_failing_the_second_batch)
+    monkeypatch.setattr(CustomerImporter, "write", write_failing_the_second_batch)
     with pytest.raises(OSError):
         await import_file(store, account.tenant.name, task_id, path, progress=False)
     async with store.transaction() as tx:

@@ -71,3 +71,26 @@ def test_full_width_digits_typed_with_a_chinese_ime_are_read_as_digits() -> None
 def test_other_scripts_digits_are_not_phone_numbers() -> None:
     with pytest.raises(InvalidPhone):
         normalise_phone("١٣٩٠٠٠٠١٢٣٤")  # Arabic-Indic digits
+
+
+def test_the_region_of_a_mobile_prefix_is_the_geocoders() -> None:
+    """The prefix table is read directly for speed; it must give what the library's geocoder gives."""
+    import random
+
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    from callbot.customer.phone import _country_name, _mobile_region
+
+    rng = random.Random(7)
+    prefixes = [f"{rng.choice((130, 135, 139, 147, 150, 166, 170, 177, 186, 191, 199))}{rng.randrange(10_000):04d}"]
+    prefixes += [f"1{rng.randrange(30, 100)}{rng.randrange(10_000):04d}" for _ in range(3000)]
+    compared = 0
+    for prefix in prefixes:
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix + "0000"))
+        if not phonenumbers.is_valid_number(number):
+            continue
+        fast = _mobile_region(prefix) or _country_name()
+        assert fast == geocoder.description_for_valid_number(number, "zh"), prefix
+        compared += 1
+    assert compared > 1000

@@ -4,13 +4,20 @@ An import validates every row (number, duplicate in the task, DNC, script variab
 ones and records each rejected row with its row number and reason. Accepted rows are never lost because
 others were refused; a long import commits batch by batch, so a crash keeps every finished batch. An
 import that finishes writes an `import.finished` outbox event when the tenant has a task callback URL.
+
+Each batch renews the import's heartbeat. An import whose process died (a killed `callbot import`) is
+closed as FAILED by `recover_interrupted_imports` once its heartbeat is a lease period old, and announced
+like any other; its batches are fenced, so an import taken for dead can write nothing more.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select, update
@@ -18,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
 from callbot.callback import outbox
-from callbot.customer.phone import InvalidPhone, PhoneInfo, normalise_phone
+from callbot.customer.phone import InvalidPhone, PhoneInfo, normalise_phone, plain_mobile
 from callbot.customer.reader import SourceRow
 from callbot.dialogue.script import Script as ScriptDocument
 from callbot.errors import InvalidState, NotFound, ValidationFailed
@@ -52,12 +59,25 @@ class TaskClosedForImport(InvalidState):
     """The task no longer takes customers."""
 
 
+class ImportInterrupted(InvalidState):
+    """The import was closed as interrupted (its heartbeat had stopped): it can write nothing more."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     row: int
     phone: str
     reason: str
     message: str
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """A validated batch: the accepted customers as (name, phone, properties, carrier, region), in order,
+    and the rejected rows."""
+
+    customers: list[tuple[str, str, Any, str, str]]
+    rejected: list[Rejection]
 
 
 @dataclass
@@ -90,7 +110,10 @@ class CustomerImporter:
         self.task_id = task_id
         self._known = known_phones
         self._dnc = dnc
-        self._document = document
+        # The script's variables a row must fill, sorted (as the report names them).
+        self._required = sorted(document.required_variables) if document is not None else []
+        self._needs_name = "name" in self._required
+        self._required_properties = [v for v in self._required if v not in ("name", "phone")]
         self.report = ImportReport(import_id, task_id, ImportStatus.RUNNING)
 
     @classmethod
@@ -109,7 +132,9 @@ class CustomerImporter:
         document = await _document_for_import(tx, script)
         known = set(await tx.session.scalars(select(Customer.phone).where(Customer.task_id == task.id)))
         dnc = set(await tx.session.scalars(select(DncEntry.phone).where(DncEntry.tenant_id == tenant.id)))
-        row = CustomerImport(tenant_id=tenant.id, task_id=task.id, source=source[:200], created_at=tx.now())
+        row = CustomerImport(
+            tenant_id=tenant.id, task_id=task.id, source=source[:200], created_at=tx.now(), heartbeat_at=tx.now()
+        )
         tx.session.add(row)
         await tx.session.flush()
         return cls(
@@ -118,6 +143,8 @@ class CustomerImporter:
 
     def _check(self, source: SourceRow) -> PhoneInfo | Rejection:
         """The customer's number when the row may be imported, else why not."""
+        if source.problem is not None:
+            return Rejection(source.row, source.phone, source.problem.reason, source.problem.message)
         try:
             info = normalise_phone(source.phone)
         except InvalidPhone as exc:
@@ -133,9 +160,13 @@ class CustomerImporter:
             return Rejection(source.row, info.number, DUPLICATE, f"{info.number} is already in this task")
         if info.number in self._dnc:
             return Rejection(source.row, info.number, DNC, f"{info.number} is on the do-not-call list")
-        if self._document is not None:
-            values: dict[str, object] = {"name": source.name, "phone": info.number, **source.properties}
-            missing = self._document.missing_variables(values)
+        if self._required:
+            properties = source.properties
+            missing = [
+                v
+                for v in self._required
+                if (source.name if v == "name" else info.number if v == "phone" else properties.get(v)) in (None, "")
+            ]
             if missing:
                 return Rejection(
                     source.row,
@@ -146,16 +177,49 @@ class CustomerImporter:
         self._known.add(info.number)
         return info
 
+    def prepare(self, rows: Iterable[SourceRow]) -> PreparedBatch:
+        """Validate one batch, in memory: no I/O, so a caller may prepare the next batch while the store
+        writes this one. The batches must then be written in the order they were prepared."""
+        customers: list[tuple[str, str, Any, str, str]] = []
+        rejected: list[Rejection] = []
+        check = self._check
+        known, dnc, required = self._known, self._dnc, self._required_properties
+        needs_name = self._needs_name
+        for source in rows:
+            # The common row (a plain mobile, all there, new) takes this path; any other the full check.
+            name, phone, properties = source.name, source.phone, source.properties
+            if (
+                (found := plain_mobile(phone)) is not None
+                and source.problem is None
+                and phone not in known
+                and phone not in dnc
+                and len(name) <= NAME_LIMIT
+                and (name or not needs_name)
+                and all(map(properties.get, required))  # text values: None or "" is missing
+            ):
+                known.add(phone)
+                customers.append((name, phone, properties, found[0], found[1]))
+                continue
+            checked = check(source)
+            if isinstance(checked, Rejection):
+                rejected.append(checked)
+            else:
+                customers.append((source.name, checked.number, source.properties, checked.carrier, checked.region))
+        return PreparedBatch(customers, rejected)
+
     async def add(self, tx: Tx, rows: Iterable[SourceRow]) -> int:
         """Validate and write one batch. Returns how many rows it accepted."""
+        return await self.write(tx, self.prepare(rows))
+
+    async def write(self, tx: Tx, batch: PreparedBatch) -> int:
+        """Write a prepared batch in the caller's transaction. Returns how many rows it accepted."""
         conn = await tx.session.connection()
         async with _sqlite_batch_cache(conn):
-            return await self._add(tx, conn, rows)
+            return await self._write(tx, conn, batch)
 
-    async def _add(self, tx: Tx, conn: AsyncConnection, rows: Iterable[SourceRow]) -> int:
+    async def _write(self, tx: Tx, conn: AsyncConnection, batch: PreparedBatch) -> int:
         now = tx.now()
         # Values in the driver's form, as SQLAlchemy would bind them, so the ORM reads the rows back unchanged.
-        to_json = _driver_value(conn, Customer.properties)
         fixed = (
             self.tenant_id,
             self.task_id,
@@ -164,17 +228,14 @@ class CustomerImporter:
             0,
             _driver_value(conn, Customer.created_at)(now),
         )
-        no_properties = to_json({})
-        accepted: list[tuple[Any, ...]] = []
-        rejected: list[Rejection] = []
-        for source in rows:
-            checked = self._check(source)
-            if isinstance(checked, Rejection):
-                rejected.append(checked)
-                continue
-            properties = to_json(source.properties) if source.properties else no_properties
-            accepted.append((*fixed, source.name, checked.number, properties, checked.carrier, checked.region))
-        await _insert_many(conn, Customer, _CUSTOMER_COLUMNS, accepted)
+        accepted, rejected = batch.customers, batch.rejected
+        if conn.dialect.name == "sqlite":
+            await _insert_customers_sqlite(conn, fixed, accepted)
+        else:
+            to_json = _driver_value(conn, Customer.properties)
+            await _insert_many(
+                conn, Customer, _CUSTOMER_COLUMNS, [(*fixed, n, p, to_json(j), c, r) for n, p, j, c, r in accepted]
+            )
         await _insert_many(
             conn,
             ImportRejection,
@@ -189,10 +250,8 @@ class CustomerImporter:
             report.counts[r.reason] = report.counts.get(r.reason, 0) + 1
         room = REPORT_REJECTIONS - len(report.rejections)
         report.rejections.extend(rejected[: max(0, room)])
-        await tx.session.execute(
-            update(CustomerImport)
-            .where(CustomerImport.id == self.import_id)
-            .values(total=report.total, accepted=report.accepted, rejected=report.rejected, counts=report.counts)
+        await self._update_running(
+            tx, total=report.total, accepted=report.accepted, rejected=report.rejected, counts=report.counts
         )
         if accepted:
             await tx.session.execute(
@@ -202,43 +261,79 @@ class CustomerImporter:
             )
         return len(accepted)
 
+    async def _update_running(self, tx: Tx, **values: Any) -> None:
+        """Update the import while it is still running (renewing its heartbeat), or raise ImportInterrupted:
+        an import closed as interrupted must not write on behind the recovery's back."""
+        result = await tx.session.execute(
+            update(CustomerImport)
+            .where(CustomerImport.id == self.import_id, CustomerImport.status == ImportStatus.RUNNING)
+            .values(heartbeat_at=tx.now(), **values)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise ImportInterrupted(
+                f"import {self.import_id} was closed as interrupted (no batch for a lease period): "
+                f"the customers of its committed batches are kept; import the file again to add the rest",
+                state=ImportStatus.FAILED.value,
+            )
+
     async def finish(self, tx: Tx) -> ImportReport:
         now = tx.now()
         self.report.status = ImportStatus.FINISHED
-        await tx.session.execute(
-            update(CustomerImport)
-            .where(CustomerImport.id == self.import_id)
-            .values(status=ImportStatus.FINISHED, finished_at=now)
-        )
-        if self.report.accepted:
-            task = await tx.session.get(Task, self.task_id, with_for_update={"key_share": True}, populate_existing=True)
-            if task is not None and task.status is TaskStatus.COMPLETED:
-                # New customers reopen a completed task; the dialer picks it up again.
-                task_service.system_move(task, TaskStatus.RUNNABLE, now)
-        await self._announce(tx)
+        await self._update_running(tx, status=ImportStatus.FINISHED, finished_at=now)
+        await _after_import(tx, self.tenant_id, self.task_id, self.import_id, accepted=self.report.accepted)
         return self.report
 
     async def fail(self, tx: Tx, error: str) -> ImportReport:
         """Mark the import failed (in a transaction of its own: the failed batch's was rolled back). The
-        batches committed before the failure keep their customers, and the counts say so."""
+        batches committed before the failure keep their customers, and the counts say so. An import already
+        closed as interrupted keeps that outcome (it was announced then)."""
         self.report.status = ImportStatus.FAILED
-        await tx.session.execute(
-            update(CustomerImport)
-            .where(CustomerImport.id == self.import_id)
-            .values(status=ImportStatus.FAILED, error=error[:2000], finished_at=tx.now())
-        )
-        await self._announce(tx)
+        try:
+            await self._update_running(tx, status=ImportStatus.FAILED, error=error[:2000], finished_at=tx.now())
+        except ImportInterrupted:
+            return self.report
+        await _after_import(tx, self.tenant_id, self.task_id, self.import_id, accepted=self.report.accepted)
         return self.report
 
-    async def _announce(self, tx: Tx) -> None:
-        if await _wants_import_callback(tx, self.tenant_id):
-            await outbox.enqueue(
-                tx,
-                self.tenant_id,
-                outbox.IMPORT_FINISHED,
-                {"import_id": self.import_id, "task_id": self.task_id},
-                event_id=f"import-{self.import_id}",
-            )
+
+async def _after_import(tx: Tx, tenant_id: int, task_id: int, import_id: int, *, accepted: int) -> None:
+    """What follows the end of an import, however it ended: customers it added reopen a completed task (the
+    dialer picks it up again), and a tenant with a task callback URL hears of it."""
+    if accepted:
+        task = await tx.session.get(Task, task_id, with_for_update={"key_share": True}, populate_existing=True)
+        if task is not None and task.status is TaskStatus.COMPLETED:
+            task_service.system_move(task, TaskStatus.RUNNABLE, tx.now())
+    if await _wants_import_callback(tx, tenant_id):
+        await outbox.enqueue(
+            tx,
+            tenant_id,
+            outbox.IMPORT_FINISHED,
+            {"import_id": import_id, "task_id": task_id},
+            event_id=f"import-{import_id}",
+        )
+
+
+async def recover_interrupted_imports(tx: Tx, *, stale_after: float) -> int:
+    """Close imports whose process is gone (a killed `callbot import`): RUNNING ones that wrote no batch for
+    `stale_after` seconds become FAILED, keeping the customers of the batches they committed, and are
+    announced like any import that ended. Returns how many."""
+    now = tx.now()
+    query = select(CustomerImport).where(
+        CustomerImport.status == ImportStatus.RUNNING,
+        CustomerImport.heartbeat_at < now - timedelta(seconds=stale_after),
+    )
+    stale = list(await tx.session.scalars(query.with_for_update(skip_locked=True)))
+    for row in stale:
+        row.status = ImportStatus.FAILED
+        row.finished_at = now
+        row.error = (
+            f"interrupted: the import stopped after {row.total} rows (its process ended); the {row.accepted} "
+            f"customers it accepted are kept; import the file again to add the rest (rows already in are "
+            f"reported as duplicates)"
+        )
+        await tx.session.flush()
+        await _after_import(tx, row.tenant_id, row.task_id, row.id, accepted=row.accepted)
+    return len(stale)
 
 
 async def _wants_import_callback(tx: Tx, tenant_id: int) -> bool:
@@ -315,6 +410,37 @@ async def _insert_many(
         f"VALUES ({', '.join(placeholder(n) for n in range(1, len(columns) + 1))})"
     )
     await conn.exec_driver_sql(sql, rows)
+
+
+async def _insert_customers_sqlite(
+    conn: AsyncConnection, fixed: tuple[Any, ...], customers: list[tuple[str, str, Any, str, str]]
+) -> None:
+    """Insert customers on SQLite with one statement over one JSON array, which SQLite unpacks itself
+    (json_each). An executemany binds each row in Python, holding the interpreter lock for every row, so
+    nothing else in the process (such as reading the next batch) could run while it writes; one statement
+    with one parameter releases the lock for the whole insert, and costs less than the executemany even
+    alone. Rows go in in the array's order, so customer ids follow the file."""
+    if not customers:
+        return
+    payload = json.dumps([(n, p, _properties_json(j), c, r) for n, p, j, c, r in customers], ensure_ascii=False)
+    await conn.exec_driver_sql(_SQLITE_INSERT_CUSTOMERS, (*fixed, payload))
+
+
+_SQLITE_INSERT_CUSTOMERS = (
+    f"INSERT INTO customers ({', '.join(_CUSTOMER_COLUMNS)}) "
+    f"SELECT ?, ?, ?, ?, ?, ?, {', '.join(f'json_extract(value, {chr(39)}$[{i}]{chr(39)})' for i in range(5))} "
+    "FROM json_each(?)"
+)
+
+
+def _properties_json(properties: dict[str, Any]) -> str:
+    """`json.dumps(properties)`, the form the ORM stores, built faster for the usual text-only properties."""
+    if not properties:
+        return "{}"
+    try:
+        return "{" + ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in properties.items()) + "}"
+    except TypeError:  # a value that is not text
+        return json.dumps(properties)
 
 
 async def _document_for_import(tx: Tx, script: Any) -> ScriptDocument | None:

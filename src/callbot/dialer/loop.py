@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from callbot.callflow.session import place_call, unanswered
 from callbot.campaign import service as campaign
 from callbot.campaign.service import FinishedAttempt, InFlight, Lease
+from callbot.customer import service as customer_service
 from callbot.dialer.schedule import Schedule
 from callbot.dialogue.engine import DialogueEngine
 from callbot.dialogue.nlu import IntentRecognizer, build_recognizer
@@ -126,7 +127,17 @@ class Dialer:
             closed = await campaign.recover_interrupted(tx, grace=grace, all_leases=all_leases)
         if closed:
             log.warning("closed %d interrupted attempt(s) left by a stopped dialer", closed)
+        await self.recover_imports()
         return closed
+
+    async def recover_imports(self) -> int:
+        """Close imports whose process died. A CLI import runs beside any dialer, even on SQLite, so only a
+        heartbeat a lease period old tells it is gone."""
+        async with self.store.transaction() as tx:
+            failed = await customer_service.recover_interrupted_imports(tx, stale_after=self.options.lease_seconds)
+        if failed:
+            log.warning("closed %d import(s) left running by a stopped process", failed)
+        return failed
 
     async def drain(self) -> None:
         """Wait for every call in flight, then write what is left."""

@@ -69,6 +69,8 @@ class CustomerImport(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # When a running import last wrote a batch: one silent for a lease period has lost its process.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class ImportRejection(Base):
