@@ -31,6 +31,8 @@ if ! "$PYTHON" -c "import venv, ensurepip" >/dev/null 2>&1; then
 fi
 if [ "$mode" = "test" ]; then
     have pg_ctlcluster || need_apt+=(postgresql)
+    # SIPp (Debian's sip-tester): the SIP peer of the telephony tests and bench/sip.py.
+    have sipp || need_apt+=(sip-tester)
 fi
 apt_install
 
