@@ -1,0 +1,155 @@
+"""The SIP gateway against SIPp on loopback: answered calls with echoed RTP, the failure table,
+CANCEL on ring timeout, Digest, a far end that re-INVITEs, sends INFO DTMF and hangs up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sipp_peer import Sipp, needs_sipp
+
+from callbot.telephony.gateway import DialRequest, DialStatus, Dtmf, Hangup, Prompt
+from callbot.telephony.sip.gateway import SipGateway, SipLeg
+
+pytestmark = [needs_sipp, pytest.mark.slow]
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[SipGateway]:
+    gw = SipGateway(bind_host="127.0.0.1", sip_port=0, invite_timeout_s=4.0)
+    yield gw
+    await gw.close()
+
+
+@pytest.fixture
+def peers(tmp_path: Path) -> Iterator[list[Sipp]]:
+    started: list[Sipp] = []
+    yield started
+    for peer in started:
+        peer.stop()
+
+
+def _request(sipp: Sipp, *, ring_timeout_s: float = 10.0, **sip: object) -> DialRequest:
+    return DialRequest(
+        call_id="t1-c1-1",
+        caller="02150001234",
+        callee="13800138000",
+        line_settings=sipp.line_settings(**sip),
+        ring_timeout_s=ring_timeout_s,
+    )
+
+
+async def test_an_answered_call_sends_audio_that_comes_back_and_ends_with_bye(
+    gateway: SipGateway, peers: list[Sipp], tmp_path: Path
+) -> None:
+    sipp = Sipp("uas_answer.xml", tmp_path, echo=True)
+    peers.append(sipp)
+    rang: list[bool] = []
+    outcome = await gateway.dial(_request(sipp), on_ringing=lambda: rang.append(True))
+    assert outcome.status is DialStatus.ANSWERED, outcome.reason
+    assert rang == [True] and outcome.reason == "SIP 200 OK"
+    leg = outcome.leg
+    assert isinstance(leg, SipLeg)
+    assert leg.audio.codec == "PCMU"  # SIPp answered PCMU from our PCMA, PCMU offer
+    tone = (8000 * np.sin(2 * np.pi * 440 * np.arange(8000) / 8000)).astype(np.int16)  # 1 s of 440 Hz
+    leg.audio.play_pcm(tone)
+    played = await leg.play(Prompt("您好"))
+    assert played.status == "completed"
+    frames = list(leg.audio.received)
+    loud = [f for f in frames if np.abs(f.pcm.astype(np.int32)).mean() > 1000]
+    assert len(loud) >= 40, f"expected ~50 echoed frames of the tone, got {len(loud)} of {len(frames)}"
+    assert all(not f.early for f in frames)
+    await leg.hangup()
+    assert leg.closed and leg.ended_by == "robot" and leg.elapsed_s >= 1.0
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "status"),
+    [
+        ("486", "Busy Here", DialStatus.BUSY),
+        ("404", "Not Found", DialStatus.VACANT_NUMBER),
+        ("480", "Temporarily Unavailable", DialStatus.NO_ANSWER),
+        ("603", "Decline", DialStatus.REFUSED),
+        ("503", "Service Unavailable", DialStatus.CAN_NOT_CONNECT),
+    ],
+)
+async def test_final_responses_become_dial_results_with_the_sip_code_kept(
+    gateway: SipGateway, peers: list[Sipp], tmp_path: Path, code: str, reason: str, status: DialStatus
+) -> None:
+    sipp = Sipp("uas_reject.xml", tmp_path, fill={"code": code, "reason": reason})
+    peers.append(sipp)
+    outcome = await gateway.dial(_request(sipp))
+    assert (outcome.status, outcome.reason, outcome.leg) == (status, f"SIP {code} {reason}", None)
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()  # our ACK arrived
+    assert gateway.open_legs == 0
+
+
+async def test_a_phone_that_rings_past_the_ring_timeout_is_cancelled(
+    gateway: SipGateway, peers: list[Sipp], tmp_path: Path
+) -> None:
+    sipp = Sipp("uas_ring_forever.xml", tmp_path)
+    peers.append(sipp)
+    rang: list[bool] = []
+    outcome = await gateway.dial(_request(sipp, ring_timeout_s=1.0), on_ringing=lambda: rang.append(True))
+    assert outcome.status is DialStatus.NO_ANSWER and "CANCEL" in outcome.reason
+    assert rang == [True] and 1.0 <= outcome.ring_seconds < 2.0
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()  # CANCEL, then our ACK of the 487
+    for _ in range(50):
+        if gateway.calls_in_progress == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert gateway.calls_in_progress == 0
+
+
+async def test_a_trunk_that_never_answers_is_can_not_connect(gateway: SipGateway) -> None:
+    silent = DialRequest(
+        call_id="t1-c2-1",
+        caller="02150001234",
+        callee="13800138000",
+        line_settings={"sip": {"host": "127.0.0.1", "port": 9}},  # discard: nothing answers there
+        ring_timeout_s=1.0,
+    )
+    outcome = await gateway.dial(silent)
+    assert (outcome.status, outcome.reason) == (DialStatus.CAN_NOT_CONNECT, "no response to INVITE")
+
+
+async def test_a_digest_challenge_is_answered_with_the_lines_credentials(
+    gateway: SipGateway, peers: list[Sipp], tmp_path: Path
+) -> None:
+    sipp = Sipp("uas_auth.xml", tmp_path, keys={"user": "robot", "pass": "s3cret"})
+    peers.append(sipp)
+    outcome = await gateway.dial(_request(sipp, username="robot", password="s3cret"))
+    assert outcome.status is DialStatus.ANSWERED, outcome.reason
+    assert outcome.leg is not None and isinstance(outcome.leg, SipLeg) and outcome.leg.audio.codec == "PCMA"
+    await outcome.leg.hangup()
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()
+
+
+async def test_wrong_credentials_are_a_caller_line_error(
+    gateway: SipGateway, peers: list[Sipp], tmp_path: Path
+) -> None:
+    sipp = Sipp("uas_auth.xml", tmp_path, keys={"user": "robot", "pass": "s3cret"})
+    peers.append(sipp)
+    outcome = await gateway.dial(_request(sipp, username="robot", password="wrong"))
+    assert (outcome.status, outcome.reason) == (DialStatus.FROM_PHONE_ERROR, "SIP 403 Forbidden")
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()
+
+
+async def test_a_reinvite_keeps_the_call_info_dtmf_is_heard_and_the_far_ends_bye_ends_it(
+    gateway: SipGateway, peers: list[Sipp], tmp_path: Path
+) -> None:
+    sipp = Sipp("uas_bye_reinvite.xml", tmp_path)
+    peers.append(sipp)
+    outcome = await gateway.dial(_request(sipp))
+    leg = outcome.leg
+    assert leg is not None, outcome.reason
+    assert await leg.listen(3.0) == Dtmf("7")  # after the re-INVITE was answered 200 and ACKed
+    played = await leg.play(Prompt("这是一段很长的提示语，客户会在中途挂断电话。" * 3))
+    assert played.status == "hangup" and played.played_seconds < 2.0
+    assert leg.ended_by == "customer"
+    assert await leg.listen(1.0) == Hangup()
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()
