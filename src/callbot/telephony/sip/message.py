@@ -9,6 +9,7 @@ understood on lookup. Addresses (`NameAddress`, `SipUri`) and Via (`Via`) are pa
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -69,6 +70,7 @@ REASONS = {
 }
 
 
+@functools.lru_cache(maxsize=512)  # header lookups run this on every header of every message
 def _canonical(name: str) -> str:
     lower = name.strip().lower()
     return _COMPACT.get(lower, lower)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from typing import cast
 
@@ -20,6 +21,7 @@ from callbot.telephony.sip.message import SipMessage
 __all__ = ["SipEndpoint"]
 
 log = logging.getLogger(__name__)
+RECEIVE_BUFFER = 4 * 1024 * 1024
 Address = tuple[str, int]
 EventHandler = Callable[[CallEvent], None]
 
@@ -33,8 +35,16 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self.malformed = 0
 
     async def start(self, host: str, port: int) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(lambda: self, local_addr=(host, port))
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            # A burst of set-ups overflows the default buffer (~200 KB), and a dropped 200 OK costs a
+            # retransmitted INVITE; the kernel caps this at net.core.rmem_max.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
+        await asyncio.get_running_loop().create_datagram_endpoint(lambda: self, sock=sock)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.DatagramTransport, transport)
