@@ -7,17 +7,19 @@
              "codecs": ["PCMA", "PCMU"],
              "public_ip": null, "rtp_port_min": 20000, "rtp_port_max": 30000}}
 
-`from_user` defaults to the line's number; `asserted_identity` adds P-Asserted-Identity with it;
-`dial_prefix` is put before the callee's number (after `strip_plus` drops a leading "+"); `public_ip`
-is advertised in Via, Contact and SDP when callbot is behind NAT. Only UDP is spoken for now, and
-REGISTER is not sent yet: a setting asking for TCP or registration is refused rather than ignored.
+The line service stores the password encrypted, as `password_encrypted` in place of `password`
+(the gateway decrypts it when it dials), and never shows it back. `from_user` defaults to the line's
+number; `asserted_identity` adds P-Asserted-Identity with it; `dial_prefix` is put before the
+callee's number (after `strip_plus` drops a leading "+"); `public_ip` is advertised in Via, Contact
+and SDP when callbot is behind NAT. Only UDP is spoken for now, and REGISTER is not sent yet: a
+setting asking for TCP or registration is refused rather than ignored.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,7 @@ _KNOWN = {
     "transport",
     "username",
     "password",
+    "password_encrypted",
     "realm",
     "register",
     "from_user",
@@ -66,8 +69,18 @@ class TrunkSettings:
     rtp_port_max: int | None = None
 
     @classmethod
-    def parse(cls, line_settings: Mapping[str, Any], *, where: str = "settings.sip") -> TrunkSettings:
-        """Read and check `line_settings["sip"]`; ValidationFailed lists every bad field."""
+    def parse(
+        cls,
+        line_settings: Mapping[str, Any],
+        *,
+        where: str = "settings.sip",
+        decrypt: Callable[[str], str] | None = None,
+    ) -> TrunkSettings:
+        """Read and check `line_settings["sip"]`; ValidationFailed lists every bad field.
+
+        `decrypt` turns a stored `password_encrypted` back into the password (the gateway passes it);
+        without it a stored password is checked for presence only.
+        """
         raw = line_settings.get("sip")
         if not isinstance(raw, Mapping):
             raise ValidationFailed(
@@ -90,6 +103,20 @@ class TrunkSettings:
         transport = raw.get("transport", "udp")
         if transport != "udp":
             bad("transport", "only udp is supported for now")
+        password = raw.get("password")
+        encrypted = raw.get("password_encrypted")
+        if password is not None and encrypted is not None:
+            bad("password", "give the password, not password_encrypted (callbot encrypts it)")
+        if encrypted is not None:
+            if not isinstance(encrypted, str) or not encrypted:
+                bad("password_encrypted", "must be the stored, encrypted password")
+            elif decrypt is not None:
+                try:
+                    password = decrypt(encrypted)
+                except ValueError as exc:
+                    bad("password", str(exc))
+            else:
+                password = ""  # present; its value is only needed to dial
         for field in ("username", "password", "realm", "from_user"):
             value = raw.get(field)
             if value is not None and (not isinstance(value, str) or not value):
@@ -98,8 +125,8 @@ class TrunkSettings:
             value = raw.get(field)
             if isinstance(value, str) and value and not _USER.match(value):
                 bad(field, "may hold letters, digits and -_.!~*'()&=+$,;?/% only (at most 64)")
-        if (raw.get("username") is None) != (raw.get("password") is None):
-            bad("password" if raw.get("password") is None else "username", "username and password go together")
+        if (raw.get("username") is None) != (password is None):
+            bad("password" if password is None else "username", "username and password go together")
         if raw.get("register"):
             bad("register", "REGISTER is not supported yet; use an IP-authenticated trunk or Digest on INVITE")
         for field in ("asserted_identity", "strip_plus"):
@@ -134,7 +161,7 @@ class TrunkSettings:
             port=port,
             transport=transport,
             username=raw.get("username"),
-            password=raw.get("password"),
+            password=password,
             realm=raw.get("realm"),
             from_user=raw.get("from_user"),
             asserted_identity=raw.get("asserted_identity", False),
