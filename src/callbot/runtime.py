@@ -19,6 +19,7 @@ from callbot.kit.secrets import SecretBox
 from callbot.migrations import upgrade
 from callbot.telephony.gateway import GatewayRegistry
 from callbot.telephony.sim import SimGateway
+from callbot.telephony.sip.gateway import SipGateway
 
 
 def build_secret_box(settings: Settings) -> SecretBox:
@@ -42,8 +43,14 @@ async def open_store(settings: Settings, clock: Clock | None = None, *, migrate:
     return store
 
 
-def build_gateways(settings: Settings, clock: Clock) -> GatewayRegistry:
-    return GatewayRegistry(SimGateway(clock=clock, speed=settings.sim_speed, seed=settings.sim_seed))
+def build_gateways(settings: Settings, clock: Clock, secrets: SecretBox | None = None) -> GatewayRegistry:
+    sip = SipGateway(
+        bind_host=settings.sip_host,
+        sip_port=settings.sip_port,
+        advertised_host=settings.sip_advertised_host or None,
+        decrypt=secrets.decrypt if secrets is not None else None,
+    )
+    return GatewayRegistry(SimGateway(clock=clock, speed=settings.sim_speed, seed=settings.sim_seed), sip)
 
 
 def build_renderers(public_url: str = "", recording_key: str = "") -> dict[str, Renderer]:
@@ -60,7 +67,7 @@ async def run_workers(
 ) -> None:
     """The background parts of callbot: the dialer and the callback deliverer, until `stop` is set."""
     single_process = store.dialect == "sqlite"
-    gateways = build_gateways(settings, store.clock)
+    gateways = build_gateways(settings, store.clock, store.secrets)
     async with asyncio.TaskGroup() as group:
         if dialer:
             options = DialerOptions(

@@ -74,6 +74,7 @@ class SipGateway:
 
     `bind_host`/`sip_port` is where the signalling socket listens (0: any port); `advertised_host` is
     the address put in Via/Contact/SDP when a line names no `public_ip` (default: the bound address).
+    The socket is bound by the first dial, so a process whose lines are all on the sim binds nothing.
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class SipGateway:
         invite_timeout_s: float = 32.0,
         inactivity_timeout_s: float = 30.0,
         synthesize: Synthesize | None = None,
+        decrypt: Callable[[str], str] | None = None,
         name: str = "sip",
     ) -> None:
         self._name = name
@@ -99,6 +101,7 @@ class SipGateway:
         self.invite_timeout_s = invite_timeout_s
         self.inactivity_timeout_s = inactivity_timeout_s
         self.synthesize = synthesize
+        self.decrypt = decrypt  # turns a line's stored `password_encrypted` back into its password
         self._started: asyncio.Future[None] | None = None
         self._legs: set[SipLeg] = set()
         self._next_rtp_port: dict[tuple[int, int], int] = {}
@@ -159,7 +162,7 @@ class SipGateway:
 
     async def dial(self, request: DialRequest, on_ringing: Callable[[], None] | None = None) -> DialOutcome:
         try:
-            trunk = TrunkSettings.parse(request.line_settings)
+            trunk = TrunkSettings.parse(request.line_settings, decrypt=self.decrypt)
         except Exception as exc:  # a line saved before validation existed: a result, not a crash
             problems = getattr(exc, "problems", None) or [("settings.sip", str(exc))]
             return DialOutcome(
