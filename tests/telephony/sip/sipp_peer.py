@@ -39,6 +39,7 @@ class Sipp:
         echo: bool = False,
         extra: list[str] | None = None,
     ) -> None:
+        tmp.mkdir(parents=True, exist_ok=True)
         self.port = free_udp_port()
         self.media_port = free_udp_port() & ~1
         args = [SIPP or "sipp"]
