@@ -6,7 +6,9 @@ the next queued frame of a prompt, a DTMF event packet, or G.711 silence when it
 the queue at once (barge-in: the next tick is already silence), `wait_played` waits for the queue to
 run out, `send_dtmf` sends an RFC 4733 key press.
 
-Receiving: packets pass a small jitter buffer and come out as `ReceivedFrame`s with their arrival
+The clock also reads each stream's socket on every tick (non-blocking, a bounded number of packets), so
+receiving costs no event-loop callback per packet, and a frame's arrival time is its tick's time (20 ms
+resolution). Received packets pass a small jitter buffer and come out as `ReceivedFrame`s with their arrival
 time, from `frames()` or the `received` deque; telephone-events become key presses (`on_dtmf`).
 Symmetric RTP: the stream latches on the first source it hears and sends there from then on, even
 when the SDP named another address (NAT); packets from any other source are dropped and counted, as
@@ -19,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 import struct
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +45,7 @@ _SILENCE = {"PCMA": b"\xd5" * FRAME_SAMPLES, "PCMU": b"\xff" * FRAME_SAMPLES}
 _ENCODE = {"PCMA": g711.pcm_to_alaw, "PCMU": g711.pcm_to_ulaw}
 _DECODE = {"PCMA": g711.alaw_to_pcm, "PCMU": g711.ulaw_to_pcm}
 _HEADER = struct.Struct("!BBHII")
+_MAX_PER_TICK = 16  # packets read per stream per 20 ms tick: a peer sends 1, with DTMF and bursts a few
 Address = tuple[str, int]
 
 
@@ -69,9 +73,10 @@ class StreamStats:
     bad: int = 0  # not RTP, truncated, oversized, unknown payload type
     foreign: int = 0  # from a source other than the latched one
     dtmf_received: int = 0
+    send_errors: int = 0
 
 
-class RtpStream(asyncio.DatagramProtocol):
+class RtpStream:
     def __init__(
         self,
         clock: MediaClock,
@@ -105,7 +110,7 @@ class RtpStream(asyncio.DatagramProtocol):
         self._dtmf_out: deque[tuple[bytes, bool, int]] = deque()
         self._drained = asyncio.Event()
         self._drained.set()
-        self._transport: asyncio.DatagramTransport | None = None
+        self._sock: socket.socket | None = None
         self._ssrc = secrets.randbits(32)
         self._seq = secrets.randbits(16)
         self._ts = secrets.randbits(32)
@@ -121,20 +126,24 @@ class RtpStream(asyncio.DatagramProtocol):
 
     @classmethod
     async def open(cls, clock: MediaClock, host: str, port: int = 0, **kwargs: Any) -> RtpStream:
-        """Bind a stream on `host:port` (0: any free port)."""
-        loop = asyncio.get_running_loop()
-        _, stream = await loop.create_datagram_endpoint(lambda: cls(clock, **kwargs), local_addr=(host, port))
+        """Bind a stream on `host:port` (0: any free port); from now on the clock polls it for packets."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
+        stream = cls(clock, **kwargs)
+        stream._sock = sock
+        stream._opened = stream._last_rx = asyncio.get_running_loop().time()
+        clock.add(stream)
         return stream
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # On 3.11 the selector transport does not subclass DatagramTransport (fixed in 3.12): cast, not assert.
-        self._transport = cast(asyncio.DatagramTransport, transport)
-        self._opened = self._last_rx = asyncio.get_running_loop().time()
 
     @property
     def local_address(self) -> Address:
-        assert self._transport is not None
-        host, port = self._transport.get_extra_info("sockname")[:2]
+        assert self._sock is not None
+        host, port = self._sock.getsockname()[:2]
         return host, port
 
     def set_media(self, remote: Address, codec: str, payload_type: int, dtmf_payload_type: int | None) -> None:
@@ -151,11 +160,10 @@ class RtpStream(asyncio.DatagramProtocol):
         )
 
     def start_sending(self) -> None:
-        """Join the media clock: from the next tick on, a packet every 20 ms."""
+        """From the next tick on, a packet every 20 ms (and the inactivity watch starts)."""
         if not self._sending and not self.closed:
             self._sending = True
             self._last_rx = max(self._last_rx, asyncio.get_running_loop().time())
-            self._clock.add(self)
 
     def close(self) -> None:
         """Stop sending and release the socket. Idempotent."""
@@ -166,8 +174,8 @@ class RtpStream(asyncio.DatagramProtocol):
         self._queue.clear()
         self._drained.set()
         self._arrived.set()
-        if self._transport is not None:
-            self._transport.close()
+        if self._sock is not None:
+            self._sock.close()
 
     # --- the audio interface --------------------------------------------------------------------------
 
@@ -230,13 +238,19 @@ class RtpStream(asyncio.DatagramProtocol):
     # --- the clock's side -----------------------------------------------------------------------------
 
     def tick(self, now: float, ticks: int) -> None:
-        if self.closed or self._transport is None:
+        sock = self._sock
+        if self.closed or sock is None:
+            return
+        self._receive(sock, now)
+        self._ts = (self._ts + FRAME_SAMPLES * ticks) & 0xFFFFFFFF
+        if not self._sending:
             return
         if not self._inactive_fired and now - self._last_rx > self.inactivity_timeout_s:
             self._inactive_fired = True
             if self.on_inactive is not None:
                 self.on_inactive()
-        self._ts = (self._ts + FRAME_SAMPLES * ticks) & 0xFFFFFFFF
+            if self.closed:
+                return
         remote = self.latched or self.remote
         if remote is None:
             return
@@ -255,14 +269,31 @@ class RtpStream(asyncio.DatagramProtocol):
             header = pack_header(self.payload_type, self._seq, self._ts, self._ssrc, self._first)
             self._first = False
         self._seq = (self._seq + 1) & 0xFFFF
-        self._transport.sendto(header + payload, remote)
+        try:
+            sock.sendto(header + payload, remote)
+        except OSError:  # a full send buffer or an ICMP error: this frame is lost, the next one goes
+            self.stats.send_errors += 1
+            return
         self.stats.sent += 1
 
-    # --- receiving ------------------------------------------------------------------------------------
+    def _receive(self, sock: socket.socket, now: float) -> None:
+        """Drain what arrived since the last tick, at most `_MAX_PER_TICK` packets, so a flood on one
+        stream cannot stall the clock for the others (the kernel drops the excess)."""
+        got = False
+        for _ in range(_MAX_PER_TICK):
+            try:
+                data, addr = sock.recvfrom(2048)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:  # ICMP port unreachable from an earlier send: nobody listens there (yet)
+                continue
+            self.datagram_received(data, addr, now)
+            got = True
+        if got:
+            self._arrived.set()
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:
-        if self.closed:
-            return
+    def datagram_received(self, data: bytes, addr: Address, now: float) -> None:
+        """One datagram from `addr`, received at loop time `now`."""
         source = (addr[0], addr[1])
         if self.latched is None:
             self.latched = source
@@ -272,7 +303,6 @@ class RtpStream(asyncio.DatagramProtocol):
         if len(data) < RTP_HEADER_SIZE or len(data) > MAX_RTP_PACKET or data[0] >> 6 != 2:
             self.stats.bad += 1
             return
-        now = asyncio.get_running_loop().time()
         self._last_rx = now
         payload_type = data[1] & 0x7F
         if data[0] & 0x3F == 0 and payload_type == self.payload_type:  # the fast path: no CSRC, extension, padding
@@ -304,8 +334,3 @@ class RtpStream(asyncio.DatagramProtocol):
         at = now - self._opened
         for _, ts, frame in self._jitter.push(sequence, timestamp, payload):
             self.received.append(ReceivedFrame(at, ts, frame, self.codec, not self.answered))
-        self._arrived.set()
-
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable and the like: the far end is not listening (yet); inactivity decides.
-        log.debug("rtp error on %s: %s", self.local_address if self._transport else "?", exc)

@@ -248,6 +248,8 @@ class SipMessage:
 
 def _split_list(value: str) -> list[str]:
     """Split a comma-separated header value, not inside quotes or angle brackets."""
+    if "," not in value:
+        return [value.strip()] if value.strip() else []
     items: list[str] = []
     depth = 0
     quoted = False
