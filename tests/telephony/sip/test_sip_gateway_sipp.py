@@ -4,6 +4,7 @@ CANCEL on ring timeout, Digest, a far end that re-INVITEs, sends INFO DTMF and h
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -153,3 +154,60 @@ async def test_a_reinvite_keeps_the_call_info_dtmf_is_heard_and_the_far_ends_bye
     assert leg.ended_by == "customer"
     assert await leg.listen(1.0) == Hangup()
     assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()
+
+
+async def test_an_answer_without_a_common_codec_is_acked_hung_up_and_reported(
+    gateway: SipGateway, peers: list[Sipp], tmp_path: Path
+) -> None:
+    sipp = Sipp("uas_answer_g729.xml", tmp_path)
+    peers.append(sipp)
+    outcome = await gateway.dial(_request(sipp))
+    assert (outcome.status, outcome.reason) == (DialStatus.CAN_NOT_CONNECT, "the answer has no codec callbot offered")
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()  # ACK, then BYE
+
+
+async def test_a_call_whose_rtp_stops_is_ended_with_bye(peers: list[Sipp], tmp_path: Path) -> None:
+    gateway = SipGateway(sip_port=0, inactivity_timeout_s=1.0)
+    try:
+        sipp = Sipp("uas_answer.xml", tmp_path)  # no -rtp_echo: not a single RTP packet comes back
+        peers.append(sipp)
+        outcome = await gateway.dial(_request(sipp))
+        leg = outcome.leg
+        assert isinstance(leg, SipLeg), outcome.reason
+        assert await leg.listen(5.0) == Hangup()
+        assert leg.ended_by == "customer" and leg.end_reason == "no RTP for 1 s"
+        assert 1.0 <= leg.elapsed_s < 2.0
+        assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()  # our BYE arrived
+    finally:
+        await gateway.close()
+
+
+async def test_garbage_on_the_sip_port_is_dropped_and_the_next_call_goes_through(
+    gateway: SipGateway, peers: list[Sipp], tmp_path: Path
+) -> None:
+    await gateway.start()
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.settimeout(2.0)
+    try:
+        for junk in [
+            b"\x00\x01garbage",
+            b"INVITE sip:x SIP/2.0\r\n\r\n",
+            b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n",
+            b"\r\n\r\n",
+        ]:
+            probe.sendto(junk, gateway.local_address)
+        port = probe.getsockname()[1]
+        options = (
+            "OPTIONS sip:robot@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKping\r\n"
+            "From: <sip:monitor@127.0.0.1>;tag=m1\r\nTo: <sip:robot@127.0.0.1>\r\nCall-ID: ping-1\r\n"
+            "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+        probe.sendto(options.format(port=port).encode(), gateway.local_address)
+        reply = await asyncio.to_thread(probe.recv, 4096)
+        assert reply.startswith(b"SIP/2.0 200 OK") and b"Allow: INVITE" in reply  # a trunk's keep-alive is answered
+    finally:
+        probe.close()
+    assert gateway.endpoint.malformed == 3
+    sipp = Sipp("uas_reject.xml", tmp_path, fill={"code": "486", "reason": "Busy Here"})
+    peers.append(sipp)
+    assert (await gateway.dial(_request(sipp))).status is DialStatus.BUSY
