@@ -23,6 +23,7 @@ _COMMANDS: dict[str, str] = {
     "chat": "chat:chat",
     "nlu": "nlu:nlu",
     "callback": "callback:callback",
+    "sip": "sip:sip",
 }
 
 

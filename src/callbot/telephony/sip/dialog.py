@@ -42,6 +42,7 @@ __all__ = [
     "UacSettings",
     "new_branch",
     "new_tag",
+    "options_request",
 ]
 
 T1 = 0.5  # RFC 3261 §17.1.1.1: RTT estimate
@@ -491,6 +492,24 @@ class UacCall:
             response.headers.append(("Content-Type", "application/sdp"))
             response.body = body
         return Send(response, _response_address(request, self.settings.destination))
+
+
+def options_request(
+    *, local: Address, request_uri: str, from_uri: str, call_id: str, user_agent: str = "callbot"
+) -> SipMessage:
+    """An out-of-dialog OPTIONS (RFC 3261 §11): the ping that tells whether a trunk answers."""
+    host, port = local
+    headers = [
+        ("Via", f"SIP/2.0/UDP {host}:{port};branch={new_branch()};rport"),
+        ("Max-Forwards", "70"),
+        ("From", str(NameAddress(from_uri, "", {"tag": new_tag()}))),
+        ("To", f"<{request_uri}>"),
+        ("Call-ID", call_id),
+        ("CSeq", "1 OPTIONS"),
+        ("Accept", "application/sdp"),
+        ("User-Agent", user_agent),
+    ]
+    return SipMessage.request("OPTIONS", request_uri, headers)
 
 
 def _sdp_of(message: SipMessage) -> SessionDescription | None:

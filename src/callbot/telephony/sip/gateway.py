@@ -27,6 +27,7 @@ import logging
 import secrets
 import wave
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,13 +56,14 @@ from callbot.telephony.sip.dialog import (
     Rejected,
     UacCall,
     UacSettings,
+    options_request,
 )
 from callbot.telephony.sip.results import dial_status, sip_reason
 from callbot.telephony.sip.sdp import NoCommonCodec, SessionDescription, make_offer, read_answer
 from callbot.telephony.sip.transport import SipEndpoint
 from callbot.telephony.sip.trunk import TrunkSettings
 
-__all__ = ["SipGateway", "SipLeg"]
+__all__ = ["SipGateway", "SipLeg", "TrunkCheck"]
 
 log = logging.getLogger(__name__)
 Synthesize = Callable[[str], Awaitable[bytes]]
@@ -182,6 +184,29 @@ class SipGateway:
             dialing.abandon()
             raise
 
+    async def check(self, line_settings: Mapping[str, Any], caller: str, *, wait_s: float = 5.0) -> TrunkCheck:
+        """Ping a line's trunk with OPTIONS (what `callbot sip check` shows): does it answer, how, how fast."""
+        trunk = TrunkSettings.parse(line_settings, decrypt=self.decrypt)
+        await self.start()
+        host = trunk.public_ip or self.advertised_host
+        _, port = self.local_address
+        target = f"sip:{trunk.host}" + (f":{trunk.port}" if trunk.port != 5060 else "")
+        request = options_request(
+            local=(host, port),
+            request_uri=target,
+            from_uri=f"sip:{trunk.from_user or caller}@{host}",
+            call_id=f"check-{secrets.token_hex(6)}@callbot",
+            user_agent=self.user_agent,
+        )
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        response = await self.endpoint.ping(request, (trunk.host, trunk.port), wait_s)
+        if response is None:
+            return TrunkCheck(target, False, None, f"no response within {wait_s:g} s", None)
+        rtt = round((loop.time() - started) * 1000, 1)
+        # Any final response proves the trunk is there; 200 says it accepts us, 401/407/403 that it wants auth.
+        return TrunkCheck(target, True, response.status, response.reason, rtt)
+
     def _forget(self, leg: SipLeg) -> None:
         self._legs.discard(leg)
 
@@ -194,6 +219,18 @@ class SipGateway:
         await asyncio.sleep(0)  # let the BYEs leave before the socket closes
         self.endpoint.close()
         await self.clock.close()
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkCheck:
+    """The result of an OPTIONS ping. REGISTER is not sent yet, so there is no registration state."""
+
+    target: str
+    reachable: bool
+    status: int | None
+    reason: str
+    rtt_ms: float | None
+    registration: str = "not used (REGISTER is not supported yet)"
 
 
 class _Dialing:

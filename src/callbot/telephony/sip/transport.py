@@ -32,6 +32,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._transport: asyncio.DatagramTransport | None = None
         self._calls: dict[str, tuple[UacCall, EventHandler]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._pings: dict[str, asyncio.Future[SipMessage]] = {}
         self.malformed = 0
 
     async def start(self, host: str, port: int) -> None:
@@ -113,6 +114,29 @@ class SipEndpoint(asyncio.DatagramProtocol):
         if self._transport is not None and not self._transport.is_closing():
             self._transport.sendto(message.to_bytes(), addr)
 
+    async def ping(self, request: SipMessage, addr: Address, wait_s: float) -> SipMessage | None:
+        """Send an out-of-dialog request (OPTIONS) and wait for its final response; None after `wait_s` seconds.
+
+        Retransmitted like any non-INVITE request over UDP (Timer E: from T1 = 0.5 s, doubling to 4 s).
+        """
+        future: asyncio.Future[SipMessage] = asyncio.get_running_loop().create_future()
+        self._pings[request.call_id] = future
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        interval = 0.5
+        try:
+            while True:
+                self.send(request, addr)
+                wait = min(interval, deadline - loop.time())
+                if wait <= 0:
+                    return None
+                try:
+                    return await asyncio.wait_for(asyncio.shield(future), wait)
+                except TimeoutError:
+                    interval = min(interval * 2, 4.0)
+        finally:
+            self._pings.pop(request.call_id, None)
+
     # --- what comes in --------------------------------------------------------------------------------
 
     def datagram_received(self, data: bytes, addr: Address) -> None:
@@ -123,6 +147,11 @@ class SipEndpoint(asyncio.DatagramProtocol):
         except ValueError as exc:
             self.malformed += 1
             log.warning("sip: dropped a malformed message from %s:%s: %s", addr[0], addr[1], exc)
+            return
+        ping = self._pings.get(message.call_id)
+        if ping is not None and not message.is_request:
+            if (message.status or 0) >= 200 and not ping.done():
+                ping.set_result(message)
             return
         entry = self._calls.get(message.call_id)
         if entry is not None:
