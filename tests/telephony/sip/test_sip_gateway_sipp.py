@@ -211,3 +211,33 @@ async def test_garbage_on_the_sip_port_is_dropped_and_the_next_call_goes_through
     sipp = Sipp("uas_reject.xml", tmp_path, fill={"code": "486", "reason": "Busy Here"})
     peers.append(sipp)
     assert (await gateway.dial(_request(sipp))).status is DialStatus.BUSY
+
+
+async def test_early_media_is_received_before_the_answer_and_marked_so(
+    gateway: SipGateway, peers: list[Sipp], tmp_path: Path
+) -> None:
+    sipp = Sipp("uas_early_media.xml", tmp_path, fill={"final": "200 OK", "after": "answered"})
+    peers.append(sipp)
+    rang: list[bool] = []
+    outcome = await gateway.dial(_request(sipp), on_ringing=lambda: rang.append(True))
+    leg = outcome.leg
+    assert isinstance(leg, SipLeg), outcome.reason
+    assert rang == [True] and outcome.ring_seconds >= 1.4  # the 183 counts as ringing
+    assert await leg.listen(3.0) == Dtmf("1")  # RFC 4733 from SIPp's pcap, after the answer
+    frames = list(leg.audio.received)
+    early = [f for f in frames if f.early]
+    assert len(early) >= 50, len(early)  # ~1.5 s of the announcement before the 200
+    assert any(np.abs(f.pcm.astype(np.int32)).mean() > 100 for f in early)  # sound, not silence
+    await leg.hangup()
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()
+
+
+async def test_an_announcement_then_a_failure_keeps_the_code_and_the_early_media_length(
+    gateway: SipGateway, peers: list[Sipp], tmp_path: Path
+) -> None:
+    sipp = Sipp("uas_early_media.xml", tmp_path, fill={"final": "480 Temporarily Unavailable", "after": "done"})
+    peers.append(sipp)
+    outcome = await gateway.dial(_request(sipp))
+    assert outcome.status is DialStatus.NO_ANSWER and outcome.leg is None
+    assert outcome.reason.startswith("SIP 480 Temporarily Unavailable; early media 1.")
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()

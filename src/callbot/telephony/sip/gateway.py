@@ -336,13 +336,18 @@ class _Dialing:
             return DialOutcome(
                 DialStatus.ANSWERED, ring, leg, sip_reason(self.call.final_code or 200, self.call.final_reason)
             )
+        # Early media is how carriers announce 关机/停机/空号: its length goes on the record with the code.
+        early = sum(1 for frame in self.stream.received if frame.early) * 0.02
         self.stream.close()
         if isinstance(event, Rejected):
             if event.timeout:
                 return DialOutcome(DialStatus.CAN_NOT_CONNECT, ring, None, "no response to INVITE")
             status = dial_status(event.code)
             log.info("sip %s: %s %s -> %s", self.call_id, event.code, event.reason, status)
-            return DialOutcome(status, ring, None, sip_reason(event.code, event.reason))
+            reason = sip_reason(event.code, event.reason)
+            if early:
+                reason += f"; early media {early:.1f} s"
+            return DialOutcome(status, ring, None, reason)
         return DialOutcome(DialStatus.NO_ANSWER, ring, None, "cancelled")
 
     def abandon(self) -> None:
