@@ -4,6 +4,8 @@ settings turn into objects; everything else receives them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 
 from callbot.api.dialects.digelao.delivery import DigelaoRenderer
 from callbot.api.dialects.digelao.mapping import DigelaoOptions
@@ -16,10 +18,13 @@ from callbot.dialer.loop import Dialer, DialerOptions
 from callbot.kit.clock import Clock, SystemClock
 from callbot.kit.db import Store, create_engine
 from callbot.kit.secrets import SecretBox
+from callbot.line import service as line_service
 from callbot.migrations import upgrade
 from callbot.telephony.gateway import GatewayRegistry
 from callbot.telephony.sim import SimGateway
 from callbot.telephony.sip.gateway import SipGateway
+
+log = logging.getLogger(__name__)
 
 
 def build_secret_box(settings: Settings) -> SecretBox:
@@ -62,6 +67,21 @@ def build_renderers(public_url: str = "", recording_key: str = "") -> dict[str, 
     return renderers
 
 
+async def keep_sip_registered(store: Store, gateway: SipGateway, stop: asyncio.Event, every_s: float = 60.0) -> None:
+    """Keep the SIP lines that ask for it registered with their trunks, picking up line changes every
+    `every_s` seconds, until `stop` is set."""
+    while not stop.is_set():
+        try:
+            async with store.transaction() as tx:
+                lines = await line_service.registering_sip_lines(tx)
+            if lines or gateway.registrations():
+                await gateway.keep_registered(lines)
+        except Exception:  # the store or the network hiccuped: try again next round
+            log.exception("keeping SIP registrations failed; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+
+
 async def run_workers(
     store: Store, settings: Settings, stop: asyncio.Event, *, dialer: bool = True, deliverer: bool = True
 ) -> None:
@@ -76,6 +96,9 @@ async def run_workers(
                 transfer_to=settings.transfer_to,
             )
             group.create_task(Dialer(store, gateways, options).run(stop), name="dialer")
+            sip = gateways.get("sip")
+            assert isinstance(sip, SipGateway)
+            group.create_task(keep_sip_registered(store, sip, stop), name="sip-registrations")
         if deliverer:
             delivery = Deliverer(
                 store,

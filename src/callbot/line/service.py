@@ -158,3 +158,9 @@ async def update_line(tx: Tx, tenant: Tenant, line_id: int, changes: LineChanges
             setattr(line, field, value)
     await tx.session.flush()
     return line
+
+
+async def registering_sip_lines(tx: Tx) -> dict[str, dict[str, Any]]:
+    """Every enabled SIP line, of every tenant, whose trunk asks to be registered: "line-<id>" → settings."""
+    lines = await tx.session.scalars(select(Line).where(Line.gateway == "sip", Line.enabled.is_(True)))
+    return {f"line-{line.id}": line.settings for line in lines if (line.settings.get("sip") or {}).get("register")}

@@ -15,10 +15,12 @@ from callbot.dialer.loop import Dialer, DialerOptions
 from callbot.kit.db import Store
 from callbot.line import service as line_service
 from callbot.models import CallRecord
+from callbot.runtime import keep_sip_registered
 from callbot.task import service as task_service
 from callbot.task.states import TaskAction
 from callbot.telephony.gateway import GatewayRegistry
 from callbot.telephony.sip.gateway import SipGateway
+from callbot.tenant import service as tenant_service
 
 pytestmark = [needs_sipp, pytest.mark.slow]
 
@@ -70,3 +72,28 @@ async def test_a_campaign_over_sip_records_answered_and_busy_calls(store: Store,
         await gateway.close()
         answering.stop()
         busy.stop()
+
+
+async def test_the_worker_keeps_registering_lines_registered(store: Store, tmp_path: Path) -> None:
+    registrar = Sipp("uas_register.xml", tmp_path, keys={"user": "robot", "pass": "s3cret"})
+    gateway = SipGateway(sip_port=0, decrypt=store.secrets.decrypt)  # the password is stored encrypted
+    stop = asyncio.Event()
+    try:
+        async with store.transaction() as tx:
+            tenant = await tenant_service.create_tenant(tx, "丙银行", seats=5)
+            settings = registrar.line_settings(username="robot", password="s3cret", register=True)
+            await line_service.add_line(tx, tenant, "02150001234", gateway="sip", settings=settings)
+            await line_service.add_line(tx, tenant, "02150005678", gateway="sip", settings=registrar.line_settings())
+        keeper = asyncio.create_task(keep_sip_registered(store, gateway, stop, every_s=0.1))
+        for _ in range(100):
+            states = [r.state for r in gateway.registrations().values()]
+            if states == ["registered"]:
+                break
+            await asyncio.sleep(0.05)
+        assert states == ["registered"]  # the line that does not ask to register is left alone
+        stop.set()
+        await keeper
+    finally:
+        stop.set()
+        await gateway.close()
+        registrar.stop()

@@ -241,3 +241,36 @@ async def test_an_announcement_then_a_failure_keeps_the_code_and_the_early_media
     assert outcome.status is DialStatus.NO_ANSWER and outcome.leg is None
     assert outcome.reason.startswith("SIP 480 Temporarily Unavailable; early media 1.")
     assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()
+
+
+async def test_a_registering_line_is_kept_registered_and_unregistered_on_close(
+    peers: list[Sipp], tmp_path: Path
+) -> None:
+    sipp = Sipp("uas_register.xml", tmp_path, keys={"user": "robot", "pass": "s3cret"})
+    peers.append(sipp)
+    gateway = SipGateway(sip_port=0)
+    try:
+        settings = sipp.line_settings(username="robot", password="s3cret", register=True, register_expires=300)
+        await gateway.keep_registered({"line-1": settings, "line-2": sipp.line_settings()})  # line-2 does not register
+        registrations = gateway.registrations()
+        assert len(registrations) == 1
+        (registration,) = registrations.values()
+        for _ in range(100):
+            if registration.state != "registering":
+                break
+            await asyncio.sleep(0.02)
+        assert (registration.state, registration.last_status) == ("registered", 200)
+        assert registration.expires_at is not None  # the registrar granted 120 s of the 300 asked
+        assert 110 < registration.expires_at - asyncio.get_running_loop().time() <= 120
+    finally:
+        await gateway.close()  # sends the un-REGISTER the registrar waits for
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()
+
+
+async def test_a_refused_registration_is_reported(gateway: SipGateway, peers: list[Sipp], tmp_path: Path) -> None:
+    sipp = Sipp("uas_register.xml", tmp_path, keys={"user": "robot", "pass": "s3cret"})
+    peers.append(sipp)
+    settings = sipp.line_settings(username="robot", password="wrong", register=True)
+    registration = await gateway.register_once(settings, "02150001234", wait_s=3.0)
+    assert (registration.state, registration.last_status, registration.last_reason) == ("closed", 403, "Forbidden")
+    assert await asyncio.to_thread(sipp.wait) == 0, sipp.errors()

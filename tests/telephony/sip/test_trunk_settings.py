@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from callbot.errors import ValidationFailed
+from callbot.telephony.gateway import DialRequest, DialStatus
 from callbot.telephony.sip.gateway import SipGateway
 from callbot.telephony.sip.trunk import TrunkSettings
 
@@ -52,7 +53,7 @@ def test_every_bad_field_is_named() -> None:
                 "port": 70000,
                 "transport": "tls",
                 "username": "robot",
-                "register": True,
+                "register": "yes",
                 "codecs": ["G729"],
                 "public_ip": "not-an-ip",
                 "rtp_port_min": 30000,
@@ -77,3 +78,11 @@ def test_every_bad_field_is_named() -> None:
         "settings.sip.colour",
     }
     assert problems["settings.sip.password"] == "username and password go together"
+
+
+async def test_a_stored_password_without_the_key_is_a_system_error_not_an_unauthenticated_call() -> None:
+    settings = {"sip": {"host": "127.0.0.1", "username": "robot", "password_encrypted": "gAAAA-opaque"}}
+    outcome = await SipGateway().dial(DialRequest("c1", "02150001234", "13800138000", line_settings=settings))
+    assert outcome.status is DialStatus.SYSTEM_ERROR and "no key" in outcome.reason
+    broken = await SipGateway().dial(DialRequest("c2", "02150001234", "13800138000", line_settings={"sip": {}}))
+    assert broken.status is DialStatus.SYSTEM_ERROR and broken.reason.startswith("bad line settings: settings.sip.host")

@@ -58,6 +58,7 @@ from callbot.telephony.sip.dialog import (
     UacSettings,
     options_request,
 )
+from callbot.telephony.sip.register import Registration, RegistrationSettings
 from callbot.telephony.sip.results import dial_status, sip_reason
 from callbot.telephony.sip.sdp import NoCommonCodec, SessionDescription, make_offer, read_answer
 from callbot.telephony.sip.transport import SipEndpoint
@@ -107,6 +108,7 @@ class SipGateway:
         self._started: asyncio.Future[None] | None = None
         self._legs: set[SipLeg] = set()
         self._next_rtp_port: dict[tuple[int, int], int] = {}
+        self._registrations: dict[str, Registration] = {}
         self._closed = False
 
     @property
@@ -172,6 +174,9 @@ class SipGateway:
             )
         if self._closed:
             return DialOutcome(DialStatus.SYSTEM_ERROR, 0.0, None, "the SIP gateway is closed")
+        if trunk.username and not trunk.password:
+            reason = "the line's trunk password is stored encrypted and this gateway was given no key to read it"
+            return DialOutcome(DialStatus.SYSTEM_ERROR, 0.0, None, reason)
         await self.start()
         try:
             stream = await self._open_rtp(trunk)
@@ -207,6 +212,74 @@ class SipGateway:
         # Any final response proves the trunk is there; 200 says it accepts us, 401/407/403 that it wants auth.
         return TrunkCheck(target, True, response.status, response.reason, rtt)
 
+    # --- registration -------------------------------------------------------------------------------
+
+    def _registration(self, trunk: TrunkSettings, caller: str, call_id: str) -> Registration:
+        host = trunk.public_ip or self.advertised_host
+        _, port = self.local_address
+        credentials = (
+            DigestCredentials(trunk.username, trunk.password, trunk.realm)
+            if trunk.username and trunk.password
+            else None
+        )
+        return Registration(
+            RegistrationSettings(
+                call_id=call_id,
+                local=(host, port),
+                registrar=(trunk.host, trunk.port),
+                domain=trunk.host,
+                user=trunk.username or trunk.from_user or caller,
+                credentials=credentials,
+                expires=trunk.register_expires,
+                user_agent=self.user_agent,
+            )
+        )
+
+    async def keep_registered(self, lines: Mapping[str, Mapping[str, Any]]) -> None:
+        """Keep these lines (key → settings) registered: new ones start, changed ones restart, lines no
+        longer listed are unregistered. The runtime calls it with every SIP line that asks to register."""
+        await self.start()
+        wanted: dict[str, TrunkSettings] = {}
+        for key, settings in lines.items():
+            try:
+                trunk = TrunkSettings.parse(settings, decrypt=self.decrypt)
+            except Exception as exc:  # one bad line must not stop the others registering
+                log.warning("sip: line %s cannot register: %s", key, exc)
+                continue
+            if trunk.register:
+                wanted[f"{key}|{trunk.username}@{trunk.host}:{trunk.port}|{trunk.register_expires}"] = trunk
+        now = asyncio.get_running_loop().time()
+        for key in list(self._registrations):
+            if key not in wanted:
+                registration = self._registrations.pop(key)
+                self.endpoint.act(registration, registration.close(now))
+        for key, trunk in wanted.items():
+            if key not in self._registrations:
+                registration = self._registration(trunk, key.split("|")[0], f"reg-{secrets.token_hex(6)}@callbot")
+                self._registrations[key] = registration
+                self.endpoint.add(registration)
+
+    def registrations(self) -> dict[str, Registration]:
+        """The registrations kept, by "line|account|expires" (state, last status, expiry)."""
+        return dict(self._registrations)
+
+    async def register_once(
+        self, line_settings: Mapping[str, Any], caller: str, *, wait_s: float = 5.0
+    ) -> Registration:
+        """Register a line's account once and remove the binding again (what `callbot sip check` does)."""
+        trunk = TrunkSettings.parse(line_settings, decrypt=self.decrypt)
+        await self.start()
+        registration = self._registration(trunk, caller, f"check-reg-{secrets.token_hex(6)}@callbot")
+        settled = asyncio.Event()
+        self.endpoint.add(registration, lambda _changed: settled.set())
+        try:
+            await asyncio.wait_for(settled.wait(), wait_s)
+        except TimeoutError:
+            registration.last_reason = f"no response within {wait_s:g} s"
+        self.endpoint.act(registration, registration.close(asyncio.get_running_loop().time()))
+        await asyncio.sleep(0.05)  # let the un-REGISTER leave
+        return registration
+
     def _forget(self, leg: SipLeg) -> None:
         self._legs.discard(leg)
 
@@ -216,6 +289,10 @@ class SipGateway:
         self._closed = True
         for leg in list(self._legs):
             await leg.hangup()
+        now = asyncio.get_running_loop().time()
+        for registration in self._registrations.values():
+            self.endpoint.act(registration, registration.close(now))
+        self._registrations.clear()
         await asyncio.sleep(0)  # let the BYEs leave before the socket closes
         self.endpoint.close()
         await self.clock.close()
@@ -223,14 +300,13 @@ class SipGateway:
 
 @dataclass(frozen=True, slots=True)
 class TrunkCheck:
-    """The result of an OPTIONS ping. REGISTER is not sent yet, so there is no registration state."""
+    """The result of an OPTIONS ping."""
 
     target: str
     reachable: bool
     status: int | None
     reason: str
     rtt_ms: float | None
-    registration: str = "not used (REGISTER is not supported yet)"
 
 
 class _Dialing:

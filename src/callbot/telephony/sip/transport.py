@@ -1,7 +1,7 @@
 """The SIP endpoint: one UDP socket that moves bytes between the network and the calls' state machines.
 
 It parses each datagram (a malformed one is logged and dropped; the endpoint keeps serving), hands
-responses and in-dialog requests to the call with that Call-ID, answers OPTIONS outside a dialog
+responses and in-dialog requests to the call (or registration) with that Call-ID, answers OPTIONS outside a dialog
 (a trunk's keep-alive), and refuses other requests for unknown calls (481; an INVITE gets 404 until
 inbound calls exist). Each call's retransmission timers run on `loop.call_at` at the call's
 `next_deadline`; a call is forgotten once it has terminated and has nothing left to retransmit.
@@ -12,25 +12,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Callable
-from typing import cast
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from callbot.telephony.sip.dialog import ALLOW, CallEvent, Send, UacCall, new_tag
 from callbot.telephony.sip.message import SipMessage
+from callbot.telephony.sip.register import Registration, RegistrationChanged
 
 __all__ = ["SipEndpoint"]
 
 log = logging.getLogger(__name__)
 RECEIVE_BUFFER = 4 * 1024 * 1024
 Address = tuple[str, int]
-EventHandler = Callable[[CallEvent], None]
+EventHandler = Callable[[Any], None]  # gets a call's CallEvents, a registration's RegistrationChanged
+# What the endpoint drives: a call, or a registration (both sans-IO, keyed by their Call-ID).
+Exchange = UacCall | Registration
+
+
+def _ignore(event: object) -> None:
+    pass
 
 
 class SipEndpoint(asyncio.DatagramProtocol):
     def __init__(self, *, user_agent: str = "callbot") -> None:
         self.user_agent = user_agent
         self._transport: asyncio.DatagramTransport | None = None
-        self._calls: dict[str, tuple[UacCall, EventHandler]] = {}
+        self._calls: dict[str, tuple[Exchange, EventHandler]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._pings: dict[str, asyncio.Future[SipMessage]] = {}
         self.malformed = 0
@@ -74,13 +81,13 @@ class SipEndpoint(asyncio.DatagramProtocol):
     def _now(self) -> float:
         return asyncio.get_running_loop().time()
 
-    def add(self, call: UacCall, handler: EventHandler) -> None:
-        """Start `call` (send its INVITE) and route what comes for its Call-ID to it."""
+    def add(self, call: Exchange, handler: EventHandler = _ignore) -> None:
+        """Start `call` (send its INVITE or REGISTER) and route what comes for its Call-ID to it."""
         self._calls[call.settings.call_id] = (call, handler)
-        log.info("sip %s: INVITE %s", call.settings.call_id, call.settings.request_uri)
+        log.info("sip %s: %s", call.settings.call_id, "INVITE" if isinstance(call, UacCall) else "REGISTER")
         self.act(call, call.start(self._now()))
 
-    def act(self, call: UacCall, actions: list[Send | CallEvent]) -> None:
+    def act(self, call: Exchange, actions: Sequence[Send | CallEvent | RegistrationChanged]) -> None:
         """Carry out a state machine's actions: send messages, deliver events, re-arm its timer."""
         call_id = call.settings.call_id
         entry = self._calls.get(call_id)
@@ -94,7 +101,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
                     log.exception("sip %s: event handler failed on %r", call_id, action)
         self._arm(call)
 
-    def _arm(self, call: UacCall) -> None:
+    def _arm(self, call: Exchange) -> None:
         call_id = call.settings.call_id
         timer = self._timers.pop(call_id, None)
         if timer is not None:
@@ -106,7 +113,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         if deadline is not None:
             self._timers[call_id] = asyncio.get_running_loop().call_at(deadline, self._on_timer, call)
 
-    def _on_timer(self, call: UacCall) -> None:
+    def _on_timer(self, call: Exchange) -> None:
         self._timers.pop(call.settings.call_id, None)
         self.act(call, call.tick(self._now()))
 

@@ -2,6 +2,7 @@
 
     {"sip": {"host": "trunk.example.com", "port": 5060, "transport": "udp",
              "username": "02150001234", "password": "…", "realm": null,
+             "register": false, "register_expires": 600,
              "from_user": null, "asserted_identity": false,
              "dial_prefix": "", "strip_plus": true,
              "codecs": ["PCMA", "PCMU"],
@@ -11,8 +12,9 @@ The line service stores the password encrypted, as `password_encrypted` in place
 (the gateway decrypts it when it dials), and never shows it back. `from_user` defaults to the line's
 number; `asserted_identity` adds P-Asserted-Identity with it; `dial_prefix` is put before the
 callee's number (after `strip_plus` drops a leading "+"); `public_ip` is advertised in Via, Contact
-and SDP when callbot is behind NAT. Only UDP is spoken for now, and REGISTER is not sent yet: a
-setting asking for TCP or registration is refused rather than ignored.
+and SDP when callbot is behind NAT; `register: true` keeps the account registered with the trunk
+(`register_expires` seconds, refreshed before they run out). Only UDP is spoken for now: a setting
+asking for TCP is refused rather than ignored.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ _KNOWN = {
     "password_encrypted",
     "realm",
     "register",
+    "register_expires",
     "from_user",
     "asserted_identity",
     "dial_prefix",
@@ -59,6 +62,8 @@ class TrunkSettings:
     username: str | None = None
     password: str | None = None
     realm: str | None = None
+    register: bool = False
+    register_expires: int = 600
     from_user: str | None = None
     asserted_identity: bool = False
     dial_prefix: str = ""
@@ -127,8 +132,14 @@ class TrunkSettings:
                 bad(field, "may hold letters, digits and -_.!~*'()&=+$,;?/% only (at most 64)")
         if (raw.get("username") is None) != (password is None):
             bad("password" if password is None else "username", "username and password go together")
-        if raw.get("register"):
-            bad("register", "REGISTER is not supported yet; use an IP-authenticated trunk or Digest on INVITE")
+        register = raw.get("register", False)
+        if not isinstance(register, bool):
+            bad("register", "must be true or false")
+        elif register and raw.get("username") is None:
+            bad("register", "registering needs the account's username and password")
+        expires = raw.get("register_expires", 600)
+        if not isinstance(expires, int) or isinstance(expires, bool) or not 60 <= expires <= 86400:
+            bad("register_expires", "must be between 60 and 86400 seconds")
         for field in ("asserted_identity", "strip_plus"):
             if field in raw and not isinstance(raw[field], bool):
                 bad(field, "must be true or false")
@@ -163,6 +174,8 @@ class TrunkSettings:
             username=raw.get("username"),
             password=password,
             realm=raw.get("realm"),
+            register=register,
+            register_expires=expires,
             from_user=raw.get("from_user"),
             asserted_identity=raw.get("asserted_identity", False),
             dial_prefix=prefix,
