@@ -32,6 +32,8 @@ fi
 if [ "$mode" = "test" ]; then
     have pg_ctlcluster || need_apt+=(postgresql)
     have sqlite3 || need_apt+=(sqlite3)  # bench/import.py measures its floor with the sqlite3 shell
+    # SIPp (Debian's sip-tester): the SIP peer of the telephony tests and bench/sip.py.
+    have sipp || need_apt+=(sip-tester)
 fi
 apt_install
 

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     lease_seconds: float = 120.0
     # Transfer target of script nodes that give none (a SIP URI or number).
     transfer_to: str = ""
+    # SIP gateway (lines whose gateway is "sip"): where its signalling socket listens, bound at the first
+    # SIP call, and the address put in Via/Contact/SDP when a line names no public_ip (empty: sip_host).
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    sip_advertised_host: str = ""
     callback_timeout_seconds: float = 10.0
     # Callbacks go to public addresses only. Hosts, addresses and CIDR ranges (comma separated) that they
     # may reach although they are not public, e.g. "127.0.0.1" for `callbot callback listen`, or

@@ -4,6 +4,8 @@ settings turn into objects; everything else receives them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from typing import TYPE_CHECKING
 
 from callbot.config import Settings
@@ -17,6 +19,9 @@ from callbot.kit.secrets import SecretBox
 if TYPE_CHECKING:
     from callbot.callback.delivery import Renderer
     from callbot.telephony.gateway import GatewayRegistry
+    from callbot.telephony.sip.gateway import SipGateway
+
+log = logging.getLogger(__name__)
 
 
 def build_secret_box(settings: Settings) -> SecretBox:
@@ -45,11 +50,18 @@ async def open_store(settings: Settings, clock: Clock | None = None, *, migrate:
     return store
 
 
-def build_gateways(settings: Settings, clock: Clock) -> GatewayRegistry:
+def build_gateways(settings: Settings, clock: Clock, secrets: SecretBox | None = None) -> GatewayRegistry:
     from callbot.telephony.gateway import GatewayRegistry
     from callbot.telephony.sim import SimGateway
+    from callbot.telephony.sip.gateway import SipGateway
 
-    return GatewayRegistry(SimGateway(clock=clock, speed=settings.sim_speed, seed=settings.sim_seed))
+    sip = SipGateway(
+        bind_host=settings.sip_host,
+        sip_port=settings.sip_port,
+        advertised_host=settings.sip_advertised_host or None,
+        decrypt=secrets.decrypt if secrets is not None else None,
+    )
+    return GatewayRegistry(SimGateway(clock=clock, speed=settings.sim_speed, seed=settings.sim_seed), sip)
 
 
 def build_renderers(public_url: str = "", recording_key: str = "") -> dict[str, Renderer]:
@@ -68,15 +80,33 @@ def build_renderers(public_url: str = "", recording_key: str = "") -> dict[str, 
     return renderers
 
 
+async def keep_sip_registered(store: Store, gateway: SipGateway, stop: asyncio.Event, every_s: float = 60.0) -> None:
+    """Keep the SIP lines that ask for it registered with their trunks, picking up line changes every
+    `every_s` seconds, until `stop` is set."""
+    from callbot.line import service as line_service
+
+    while not stop.is_set():
+        try:
+            async with store.transaction() as tx:
+                lines = await line_service.registering_sip_lines(tx)
+            if lines or gateway.registrations():
+                await gateway.keep_registered(lines)
+        except Exception:  # the store or the network hiccuped: try again next round
+            log.exception("keeping SIP registrations failed; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+
+
 async def run_workers(
     store: Store, settings: Settings, stop: asyncio.Event, *, dialer: bool = True, deliverer: bool = True
 ) -> None:
     """The background parts of callbot: the dialer and the callback deliverer, until `stop` is set."""
     from callbot.callback.delivery import Deliverer, DelivererOptions
     from callbot.dialer.loop import Dialer, DialerOptions
+    from callbot.telephony.sip.gateway import SipGateway
 
     single_process = store.dialect == "sqlite"
-    gateways = build_gateways(settings, store.clock)
+    gateways = build_gateways(settings, store.clock, store.secrets)
     async with asyncio.TaskGroup() as group:
         if dialer:
             options = DialerOptions(
@@ -85,6 +115,9 @@ async def run_workers(
                 transfer_to=settings.transfer_to,
             )
             group.create_task(Dialer(store, gateways, options).run(stop), name="dialer")
+            sip = gateways.get("sip")
+            assert isinstance(sip, SipGateway)
+            group.create_task(keep_sip_registered(store, sip, stop), name="sip-registrations")
         if deliverer:
             delivery = Deliverer(
                 store,

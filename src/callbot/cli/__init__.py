@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("chat:chat", "Chat with the robot script SCRIPT_FILE as the customer, then show the grading."),
     "nlu": ("nlu:nlu", "Intent recognition: evaluate on labelled data, try one reply."),
     "callback": ("callback:callback", "Callbacks (回调)."),
+    "sip": ("sip:sip", "SIP trunks (中继): check that a line's trunk answers."),
 }
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from callbot.api.deps import CurrentTenant, WriteTx
 from callbot.api.schemas import MAX_ID, Id, ReadModel
@@ -49,6 +49,11 @@ class LineRead(ReadModel):
     settings: dict[str, Any]
     enabled: bool
     created_at: datetime
+
+    @field_validator("settings")
+    @classmethod
+    def _hide_secrets(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        return service.public_settings(settings)
 
 
 @router.get("", response_model=list[LineRead], summary="Caller lines")

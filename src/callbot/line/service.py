@@ -1,4 +1,6 @@
-"""Caller line rules: a tenant's numbers are unique, concurrency is positive, the gateway is named."""
+"""Caller line rules: a tenant's numbers are unique, concurrency is positive, the gateway is named, and a
+SIP line's trunk settings are checked when the line is saved (not discovered at dial time), with its
+trunk password kept encrypted and never shown back."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from callbot.errors import Conflict, NotFound, ValidationFailed
 from callbot.kit.db import Tx
 from callbot.models import Line, Tenant
 from callbot.models.enums import LineType
+from callbot.telephony.sip.trunk import TrunkSettings
 
 _LINE_PHONE = re.compile(r"^\+?[0-9]{3,20}$")
 
@@ -37,6 +40,42 @@ def _clean_phone(phone: str) -> str:
     return cleaned
 
 
+def _checked_settings(
+    tx: Tx, gateway: str, settings: dict[str, Any], previous: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A SIP line's settings, checked field by field, with the password replaced by its encryption.
+
+    A change that leaves the password out keeps the one stored, as long as the username stays.
+    """
+    if gateway != "sip":
+        return settings
+    sip = settings.get("sip")
+    if not isinstance(sip, dict):
+        TrunkSettings.parse(settings)  # names what is missing
+        return settings
+    sip = dict(sip)
+    if "password_encrypted" in sip:
+        raise ValidationFailed(
+            "bad SIP trunk settings", [("settings.sip.password_encrypted", "is set by callbot; give password")]
+        )
+    old = (previous or {}).get("sip") or {}
+    if "password" not in sip and old.get("password_encrypted") and sip.get("username") == old.get("username"):
+        sip["password_encrypted"] = old["password_encrypted"]
+    TrunkSettings.parse({**settings, "sip": sip})
+    if isinstance(sip.get("password"), str):
+        sip["password_encrypted"] = tx.secrets.encrypt(sip.pop("password"))
+    return {**settings, "sip": sip}
+
+
+def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """A line's settings as every API shows them: a trunk password only as `password_set`."""
+    sip = settings.get("sip")
+    if not isinstance(sip, dict) or "password_encrypted" not in sip:
+        return settings
+    shown = {k: v for k, v in sip.items() if k != "password_encrypted"}
+    return {**settings, "sip": {**shown, "password_set": True}}
+
+
 def _check_concurrency(value: int) -> None:
     if not 1 <= value <= 10_000:
         raise ValidationFailed("bad concurrency", [("concurrency", "must be between 1 and 10000")])
@@ -55,6 +94,7 @@ async def add_line(
 ) -> Line:
     phone = _clean_phone(phone)
     _check_concurrency(concurrency)
+    settings = _checked_settings(tx, gateway, settings or {})
     exists = await tx.session.scalar(select(Line.id).where(Line.tenant_id == tenant.id, Line.phone == phone))
     if exists is not None:
         raise Conflict(f"line {phone} already exists (id {exists})")
@@ -108,9 +148,19 @@ async def update_line(tx: Tx, tenant: Tenant, line_id: int, changes: LineChanges
     if changes.concurrency is not None:
         _check_concurrency(changes.concurrency)
         line.concurrency = changes.concurrency
-    for field in ("name", "type", "gateway", "settings", "enabled"):
+    if changes.gateway is not None or changes.settings is not None:
+        gateway = changes.gateway if changes.gateway is not None else line.gateway
+        settings = changes.settings if changes.settings is not None else line.settings
+        line.settings = _checked_settings(tx, gateway, settings, line.settings)
+    for field in ("name", "type", "gateway", "enabled"):
         value = getattr(changes, field)
         if value is not None:
             setattr(line, field, value)
     await tx.session.flush()
     return line
+
+
+async def registering_sip_lines(tx: Tx) -> dict[str, dict[str, Any]]:
+    """Every enabled SIP line, of every tenant, whose trunk asks to be registered: "line-<id>" → settings."""
+    lines = await tx.session.scalars(select(Line).where(Line.gateway == "sip", Line.enabled.is_(True)))
+    return {f"line-{line.id}": line.settings for line in lines if (line.settings.get("sip") or {}).get("register")}
