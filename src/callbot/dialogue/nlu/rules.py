@@ -798,6 +798,15 @@ ORDER: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("is_robot", IS_ROBOT),
     ("wrong_person", WRONG_PERSON),
 )
+# The rules near-certain enough to decide before the learned model (precision 0.92-1.0 on replies written
+# apart from the training data); the rest of ORDER and the rules below only speak when the model is unsure.
+CERTAIN: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("abuse", ABUSE),
+    ("complaint", COMPLAINT),
+    ("hold_on", HOLD_ON),
+    ("repeat", REPEAT),
+    ("ask_human", ASK_HUMAN),
+)
 QUESTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ask_source", ASK_SOURCE),
     ("ask_address", ASK_ADDRESS),
