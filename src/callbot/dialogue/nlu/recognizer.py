@@ -71,6 +71,11 @@ def base_lexicon() -> HomophoneLexicon:
 
 
 _LATIN = re.compile(r"[a-zA-Z]{2}")
+_NUMBER = re.compile(r"\d+|[零一二两三四五六七八九十百千]+(?=[期个岁点号天月年元块次])")
+
+
+def _numbers(text: str) -> frozenset[str]:
+    return frozenset(_NUMBER.findall(text))
 
 
 def embedding_input(text: str, core: str) -> str:
@@ -139,6 +144,7 @@ class IntentRecognizer:
         self._ex_intents = [i for i, _ in examples]
         self._ex_texts = [prepare(e, self._lexicon) for _, e in examples]
         self._ex_keys = [" ".join(char_key(c) for c in t) for t in self._ex_texts]
+        self._ex_numbers = [_numbers(t) for t in self._ex_texts]
         raw_examples = sorted({e for _, e in examples})
         vectors = dict(zip(raw_examples, self._embedder.embed_many(raw_examples), strict=True)) if examples else {}
         self._ex_vectors = (
@@ -183,6 +189,10 @@ class IntentRecognizer:
                 return by_script
             if context and rules.offered_time_choice(core, normalize(context)):
                 return Recognition("affirm", 0.88, f"选择上文提供的时间「{timed.group(0)}」（上文「{context}」）")
+        if (proposed := rules.proposed_time(core)) is not None:
+            if by_script := self._script_keyword(t):
+                return by_script
+            return Recognition("affirm", 0.88, f"提出时间「{proposed.group(0)}」作为回答")
         if r := self._context(core, context):
             return r
         for kw in self._own_kw:
@@ -348,7 +358,13 @@ class IntentRecognizer:
             i = int(hit[2])
             return _ExampleMatch(self._ex_intents[i], self._ex_texts[i], hit[1] / 100.0, min(0.97, hit[1] / 100.0))
         sims = self._ex_vectors @ reply.vector
+        # an embedding hardly tells 36期 from 6期: an example naming other numbers than the reply does not count
+        numbers = _numbers(core)
+        if numbers:
+            sims[[i for i, n in enumerate(self._ex_numbers) if n != numbers]] = -1.0
         i = int(sims.argmax())
+        if sims[i] < 0:
+            return None
         cos = float(sims[i])
         return _ExampleMatch(self._ex_intents[i], self._ex_texts[i], cos, self._model.example_probability(cos))
 
