@@ -80,7 +80,7 @@ def eval_command(file: str, script_file: str | None, errors: bool) -> None:
         if got.intent != row["intent"]:
             wrong.append(f"  {row['intent']} -> {got.intent}: {row['text']}  [{got.evidence}]")
     labels = sorted({g for g, _ in pairs} | {p for _, p in pairs})
-    click.echo(f"{'intent':<14}{'prec':>7}{'rec':>7}{'f1':>7}{'n':>6}")
+    click.echo(f"{'intent':<14}{'prec':>7}{'rec':>7}{'f1':>7}{'n':>6}  confused with (gold -> predicted)")
     f1s: list[float] = []
     for label in labels:
         tp = sum(1 for g, p in pairs if g == label and p == label)
@@ -91,7 +91,9 @@ def eval_command(file: str, script_file: str | None, errors: bool) -> None:
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
         if n_gold:
             f1s.append(f1)
-        click.echo(f"{label:<14}{prec:>7.3f}{rec:>7.3f}{f1:>7.3f}{n_gold:>6}")
+        missed = Counter(p for g, p in pairs if g == label and p != label).most_common()
+        confusion = ", ".join(f"{p} {n}" for p, n in missed)
+        click.echo(f"{label:<14}{prec:>7.3f}{rec:>7.3f}{f1:>7.3f}{n_gold:>6}  {confusion}".rstrip())
     confused = Counter((g, p) for g, p in pairs if g != p).most_common(10)
     if confused:
         click.echo("most confused (gold -> predicted):")
