@@ -25,7 +25,7 @@ VARIABLES = {
 @cache
 def example(name: str) -> tuple[Script, IntentRecognizer]:
     script = load_script_file(str(EXAMPLES / f"{name}.yaml"))
-    return script, build_recognizer(script.intents)
+    return script, build_recognizer(script.intents, script.industry)
 
 
 # (script, replies, visited path, end, level, concerns)

@@ -45,6 +45,15 @@ def script_intents(path: str) -> tuple[IntentDefinition, ...]:
     return tuple(out)
 
 
+def script_industry(path: str) -> str | None:
+    """The `industry` key of a robot script: the industry pack its replies are recognised with."""
+    import yaml
+
+    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    industry = doc.get("industry") if isinstance(doc, dict) else None
+    return str(industry) if industry else None
+
+
 def _percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -64,7 +73,7 @@ def nlu() -> None:
 def eval_command(file: str, script_file: str | None, errors: bool) -> None:
     """Per-intent precision/recall/F1, confusions and timing on FILE (JSONL: text, intent, context?)."""
     extra = script_intents(script_file) if script_file else ()
-    recognizer = build_recognizer(extra)
+    recognizer = build_recognizer(extra, script_industry(script_file) if script_file else None)
     rows = [json.loads(line) for line in Path(file).read_text(encoding="utf-8").splitlines() if line.strip()]
     if not rows:
         raise click.ClickException(f"{file} has no lines")
@@ -116,7 +125,9 @@ def eval_command(file: str, script_file: str | None, errors: bool) -> None:
 @click.option("--script", "script_file", type=click.Path(exists=True, dir_okay=False), help="robot script (YAML)")
 def test_command(text: str, context: str | None, script_file: str | None) -> None:
     """Recognise one reply and print the result as JSON."""
-    recognizer = build_recognizer(script_intents(script_file) if script_file else ())
+    recognizer = build_recognizer(
+        script_intents(script_file) if script_file else (), script_industry(script_file) if script_file else None
+    )
     got = recognizer.recognize(text, context)
     click.echo(
         json.dumps(

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 
 from callbot.dialogue.nlu import rules
 from callbot.dialogue.nlu.embedding import DIM, Embedder, sentence_embedder
+from callbot.dialogue.nlu.industry import industry_pack
 from callbot.dialogue.nlu.intents import BUILTIN_INTENTS, UNKNOWN, IntentDefinition, Recognition
 from callbot.dialogue.nlu.model import LinearIntentModel, Prediction, base_model
 from callbot.dialogue.nlu.text import (
@@ -118,6 +119,7 @@ class IntentRecognizer:
         extra: Sequence[IntentDefinition] = (),
         model: LinearIntentModel | None = None,
         embedder: Embedder | None = None,
+        vocabulary: Sequence[str] = (),
     ) -> None:
         # ``model``, ``embedder``: another fitted model, cached vectors (cross-validation)
         self._model: LinearIntentModel = model or base_model(prepare)
@@ -125,7 +127,7 @@ class IntentRecognizer:
         self._names: dict[str, str] = dict(BUILTIN_INTENTS)
         builtin_kw: dict[str, list[_Keyword]] = {}
         own_kw: list[_Keyword] = []
-        plain: list[str] = []
+        plain: list[str] = list(vocabulary)  # an industry pack's words are corrected like plain keywords
         examples: list[tuple[str, str]] = []
         for d in extra:
             self._names.setdefault(d.id, d.name or d.id)
@@ -430,6 +432,10 @@ class _ExampleMatch:
         )
 
 
-def build_recognizer(extra: Sequence[IntentDefinition] = ()) -> IntentRecognizer:
-    """A recogniser for the built-in library plus a script's intents (or additions to built-in ones)."""
-    return IntentRecognizer(extra)
+def build_recognizer(extra: Sequence[IntentDefinition] = (), industry: str | None = None) -> IntentRecognizer:
+    """A recogniser for the built-in library plus a script's intents (or additions to built-in ones), and
+    the pack of the script's ``industry`` when there is one (industry.py)."""
+    pack = industry_pack(industry)
+    if pack is None:
+        return IntentRecognizer(extra)
+    return IntentRecognizer((*pack.intents, *extra), vocabulary=pack.vocabulary)
