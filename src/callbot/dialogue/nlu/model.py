@@ -267,19 +267,6 @@ class _ExampleBank:
     sizes: npt.NDArray[np.float64]  # number of distinct n-grams of each sentence
 
 
-def nearest(text: str, examples: list[tuple[str, frozenset[str]]]) -> tuple[str, float]:
-    """Most similar example by cosine over binary n-gram sets."""
-    mine = frozenset(features(text))
-    best, score = "", 0.0
-    for ex, feats in examples:
-        common = len(mine & feats)
-        if common:
-            s = common / math.sqrt(len(mine) * len(feats))
-            if s > score:
-                best, score = ex, s
-    return best, score
-
-
 _LOCK = threading.Lock()
 _MODEL: LinearIntentModel | None = None
 

@@ -1,9 +1,10 @@
-"""IntentRecognizer: explicit rules first, then script examples, then the learned model.
+"""IntentRecognizer: near-certain rules, then script examples against a learned model, then keyword rules.
 
-A reply goes through: normalise -> homophone correction -> double negation -> filler removal;
-then the rule book of docs/intents.md in priority order (rules.py); a script's keywords join the
-rules at their intent's place, its own intents just after the callback check; then near-identical
-script examples; and only when nothing fired the linear model over n-grams and pinyin.
+A reply goes through: normalise -> homophone correction -> double negation -> filler removal; then the
+near-certain rules (abuse, complaint, hold_on, repeat, ask_human); a call verb, the robot's prompt and the
+script's keywords; the closest script or industry example against the model (both calibrated
+probabilities); the model when it is confident; the keyword rules of docs/intents.md when it is not.
+docs/nlu.md describes the order and why.
 """
 
 from __future__ import annotations
