@@ -25,7 +25,7 @@ VARIABLES = {
 @cache
 def example(name: str) -> tuple[Script, IntentRecognizer]:
     script = load_script_file(str(EXAMPLES / f"{name}.yaml"))
-    return script, build_recognizer(script.intents)
+    return script, build_recognizer(script.intents, script.industry)
 
 
 # (script, replies, visited path, end, level, concerns)
@@ -57,6 +57,20 @@ CONVERSATIONS = [
     ("broadband_renewal", ["你说", "我要搬家了"], ["opening", "offer", "move_end"], "hangup", "E", ["搬家"]),
     ("broadband_renewal", ["不需要", "不需要了"], ["opening", "retain", "reject_end"], "hangup", "D", []),
     ("broadband_renewal", ["你说"], ["opening", "offer"], "customer_hangup", "C", []),
+    # an application is registered on a named term, an explicit 确认 or a key, never on a bare 嗯 or a default
+    ("credit_card_instalment", ["好的", "嗯", "嗯"],
+     ["opening", "intro", "choose_term", "choose_term_again"], "customer_hangup", "C", []),
+    ("credit_card_instalment", ["好的", "办吧", "我想分36期"],
+     ["opening", "intro", "choose_term", "choose_term_again"], "customer_hangup", "C", []),
+    ("credit_card_instalment", ["好的", "办吧", "那就12期"],
+     ["opening", "intro", "choose_term", "agree_end"], "hangup", "A", []),
+    ("broadband_renewal", ["可以", "行办了吧", "嗯"], ["opening", "offer", "confirm", "confirm_again"],
+     "customer_hangup", "B", []),
+    ("broadband_renewal", ["可以", "行办了吧", "今天天气不错", "确认"],
+     ["opening", "offer", "confirm", "confirm_again", "done_end"], "hangup", "A", []),
+    # a day named for the visit is the answer, not a request to call later
+    ("course_trial", ["好啊", "周日可以吗"], ["opening", "pick_time", "confirm_sunday"], "hangup", "A", []),
+    ("course_trial", ["好啊", "周六可以吗"], ["opening", "pick_time", "confirm_saturday"], "hangup", "A", []),
 ]  # fmt: skip
 
 

@@ -97,7 +97,7 @@ def chat(
             click.echo(f"{location}: {message}", err=True)
         raise click.ClickException(exc.message) from exc
     try:
-        conversation = Conversation(script, build_recognizer(script.intents), variables)
+        conversation = Conversation(script, build_recognizer(script.intents, script.industry), variables)
     except MissingVariables as exc:
         hint = " ".join(f"--var {name}=..." for name in exc.names)
         raise click.ClickException(f"the script needs {exc.message}; give it with {hint}") from exc

@@ -45,6 +45,15 @@ def script_intents(path: str) -> tuple[IntentDefinition, ...]:
     return tuple(out)
 
 
+def script_industry(path: str) -> str | None:
+    """The `industry` key of a robot script: the industry pack its replies are recognised with."""
+    import yaml
+
+    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    industry = doc.get("industry") if isinstance(doc, dict) else None
+    return str(industry) if industry else None
+
+
 def _percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -64,7 +73,7 @@ def nlu() -> None:
 def eval_command(file: str, script_file: str | None, errors: bool) -> None:
     """Per-intent precision/recall/F1, confusions and timing on FILE (JSONL: text, intent, context?)."""
     extra = script_intents(script_file) if script_file else ()
-    recognizer = build_recognizer(extra)
+    recognizer = build_recognizer(extra, script_industry(script_file) if script_file else None)
     rows = [json.loads(line) for line in Path(file).read_text(encoding="utf-8").splitlines() if line.strip()]
     if not rows:
         raise click.ClickException(f"{file} has no lines")
@@ -80,7 +89,7 @@ def eval_command(file: str, script_file: str | None, errors: bool) -> None:
         if got.intent != row["intent"]:
             wrong.append(f"  {row['intent']} -> {got.intent}: {row['text']}  [{got.evidence}]")
     labels = sorted({g for g, _ in pairs} | {p for _, p in pairs})
-    click.echo(f"{'intent':<14}{'prec':>7}{'rec':>7}{'f1':>7}{'n':>6}")
+    click.echo(f"{'intent':<14}{'prec':>7}{'rec':>7}{'f1':>7}{'n':>6}  confused with (gold -> predicted)")
     f1s: list[float] = []
     for label in labels:
         tp = sum(1 for g, p in pairs if g == label and p == label)
@@ -91,7 +100,9 @@ def eval_command(file: str, script_file: str | None, errors: bool) -> None:
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
         if n_gold:
             f1s.append(f1)
-        click.echo(f"{label:<14}{prec:>7.3f}{rec:>7.3f}{f1:>7.3f}{n_gold:>6}")
+        missed = Counter(p for g, p in pairs if g == label and p != label).most_common()
+        confusion = ", ".join(f"{p} {n}" for p, n in missed)
+        click.echo(f"{label:<14}{prec:>7.3f}{rec:>7.3f}{f1:>7.3f}{n_gold:>6}  {confusion}".rstrip())
     confused = Counter((g, p) for g, p in pairs if g != p).most_common(10)
     if confused:
         click.echo("most confused (gold -> predicted):")
@@ -114,7 +125,9 @@ def eval_command(file: str, script_file: str | None, errors: bool) -> None:
 @click.option("--script", "script_file", type=click.Path(exists=True, dir_okay=False), help="robot script (YAML)")
 def test_command(text: str, context: str | None, script_file: str | None) -> None:
     """Recognise one reply and print the result as JSON."""
-    recognizer = build_recognizer(script_intents(script_file) if script_file else ())
+    recognizer = build_recognizer(
+        script_intents(script_file) if script_file else (), script_industry(script_file) if script_file else None
+    )
     got = recognizer.recognize(text, context)
     click.echo(
         json.dumps(

@@ -307,10 +307,10 @@ class Dialer:
         return runtime
 
     def _recognizer(self, document: ScriptDocument) -> IntentRecognizer:
-        key = repr(document.intents)
+        key = repr((document.industry, document.intents))
         recognizer = self._recognizers.get(key)
         if recognizer is None:
-            recognizer = self._recognizers[key] = build_recognizer(document.intents)
+            recognizer = self._recognizers[key] = build_recognizer(document.intents, document.industry)
         return recognizer
 
     # --- writing results -----------------------------------------------------------------------------

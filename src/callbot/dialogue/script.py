@@ -220,7 +220,8 @@ class Script:
     faq: tuple[FaqEntry, ...] = ()
     levels: tuple[LevelRule, ...] = ()
     concerns: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
-    #: the script's own intents and its additions to built-in ones, for `build_recognizer(script.intents)`
+    #: the script's own intents and its additions to built-in ones, for
+    #: `build_recognizer(script.intents, script.industry)`
     intents: tuple[IntentDefinition, ...] = ()
     source: str = "<script>"
     _faq_by_intent: Mapping[str, FaqEntry] = field(init=False, repr=False, compare=False)

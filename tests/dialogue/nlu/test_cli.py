@@ -34,3 +34,13 @@ def test_test_prints_json() -> None:
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["intent"] == "already_have" and out["evidence"]
+
+
+def test_eval_names_what_each_intent_was_confused_with(tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    rows = [{"text": "不需要", "intent": "reject"}, {"text": "多少钱", "intent": "reject"}]
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(nlu, ["eval", str(data)])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("reject "))
+    assert row.endswith("ask_price 1")

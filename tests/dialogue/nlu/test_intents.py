@@ -446,3 +446,59 @@ def test_a_promise_to_pay_at_a_time_is_assent_not_a_callback(nlu: IntentRecogniz
 def test_a_time_with_a_call_verb_is_still_a_callback(nlu: IntentRecognizer) -> None:
     assert intent(nlu, "明天再打吧") == "call_later"
     assert intent(nlu, "下午三点以后吧") == "call_later"
+
+
+# -- the learned model: meaning over keywords, speech it was not written for --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("no thanks", "reject"),  # once read as affirm
+        ("not interested", "reject"),
+        ("多少钱我都不买", "reject"),  # a price word inside a refusal
+        ("免费的我也不要", "reject"),
+        ("我要才怪", "reject"),  # sarcasm
+        ("唔使", "reject"),  # Cantonese
+        ("冇兴趣", "reject"),
+        ("你是什么东西", "abuse"),  # a "what is" inside an insult
+    ],
+)
+def test_meaning_beats_the_keyword_inside_it(nlu: IntentRecognizer, text: str, expected: str) -> None:
+    assert intent(nlu, text) == expected
+
+
+def test_a_day_named_for_a_visit_is_an_answer_not_a_callback(nlu: IntentRecognizer) -> None:
+    assert intent(nlu, "周六可以吗") == "affirm"
+    assert intent(nlu, "周日下午行不行") == "affirm"
+    assert intent(nlu, "周六再打给我") == "call_later"
+    assert intent(nlu, "周六不行") == "deny"
+
+
+def test_a_scripts_examples_beat_the_builtin_intent_they_resemble() -> None:
+    reschedule = IntentDefinition("reschedule", "改约", (), ("能不能改到下周三", "改个时间行吗", "那天去不了换一天"))
+    nlu = build_recognizer([reschedule])
+    got = nlu.recognize("能改到周四吗")
+    assert got.intent == "reschedule"
+    assert "相似例句" in got.evidence
+    # on the model's scale: a probability, not a raw similarity
+    assert 0.5 <= got.confidence < 1.0
+    # a reply far from the examples keeps its built-in intent
+    assert nlu.recognize("下周三再打给我").intent == "call_later"
+    assert nlu.recognize("不需要").intent == "reject"
+
+
+def test_an_example_naming_another_number_does_not_count() -> None:
+    nlu = build_recognizer([IntentDefinition("pick_term", "选择期数", (), ("分六期吧", "十二期吧"))])
+    assert nlu.recognize("分六期").intent == "pick_term"
+    assert nlu.recognize("我想分36期").intent != "pick_term"
+
+
+def test_confidences_are_calibrated_on_the_dev_set(nlu: IntentRecognizer) -> None:
+    rows = [json.loads(line) for line in (ROOT / "examples/nlu/dev.jsonl").read_text("utf-8").splitlines() if line]
+    sure = [r for r in rows if nlu.recognize(r["text"], r.get("context")).confidence >= 0.9]
+    unsure = [r for r in rows if nlu.recognize(r["text"], r.get("context")).confidence < 0.6]
+    assert len(sure) > len(rows) / 2
+    right = sum(nlu.recognize(r["text"], r.get("context")).intent == r["intent"] for r in sure)
+    assert right / len(sure) >= 0.95
+    assert len(unsure) < len(rows) / 10

@@ -40,6 +40,7 @@ def test_model_weights_were_fitted_on_the_current_training_files() -> None:
     assert model.load_weights().sources == model.training_sources(), REGENERATE
 
 
+@pytest.mark.slow  # embeds every training line (a few minutes on one busy core)
 def test_model_weights_are_up_to_date_with_the_training_files() -> None:
     pytest.importorskip("sklearn")
     shipped = model.load_weights()
@@ -47,8 +48,10 @@ def test_model_weights_are_up_to_date_with_the_training_files() -> None:
     assert shipped.sources == fresh.sources, REGENERATE
     assert shipped.classes == fresh.classes, REGENERATE
     assert shipped.vocab == fresh.vocab, REGENERATE
-    for name in ("idf", "coef_t", "bias"):
+    for name in ("idf", "coef_t", "bias", "dense_coef_t"):
         np.testing.assert_allclose(getattr(shipped, name), getattr(fresh, name), atol=1e-3, err_msg=REGENERATE)
+    assert (shipped.dense_scale, shipped.temperature) == (fresh.dense_scale, fresh.temperature), REGENERATE
+    assert (shipped.neighbour_a, shipped.neighbour_b) == (fresh.neighbour_a, fresh.neighbour_b), REGENERATE
 
 
 def test_recognising_imports_neither_scikit_learn_scipy_nor_pypinyin() -> None:

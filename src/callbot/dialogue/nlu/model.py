@@ -1,9 +1,10 @@
-"""The learned part: a linear classifier over character n-grams and pinyin n-grams.
+"""The learned part: a linear classifier over character n-grams, pinyin n-grams and a sentence embedding.
 
 The weights are shipped in data/model.json, fitted offline by ``python -m callbot.dialogue.nlu.train``
-on every data/train*.jsonl (a test fails when they are stale), so recognising needs numpy only and no
-scikit-learn or scipy in the process. A reply is scored with one small gather and dot product, which
-keeps a call in the tens of microseconds.
+on every data/train*.jsonl (a test fails when they are stale), so recognising needs numpy and the
+embedding engine only, no scikit-learn or scipy in the process. The n-gram part is one small gather and
+dot product; the embedding (embedding.py) is most of a turn's cost. Probabilities are temperature-scaled
+on out-of-fold predictions of the training data, so a 0.9 means about nine in ten right.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from importlib import resources
 import numpy as np
 import numpy.typing as npt
 
+from callbot.dialogue.nlu.embedding import DIM
 from callbot.dialogue.nlu.text import char_key
 
 
@@ -87,6 +89,20 @@ class ModelWeights:
     coef_t: npt.NDArray[np.float32]  # (n_features, n_classes)
     bias: npt.NDArray[np.float32]
     sources: tuple[tuple[str, str], ...] = ()  # (training file, sha256 of its bytes) the weights were fitted on
+    # weights of the sentence embedding (DIM, n_classes), applied to the vector times ``dense_scale``
+    dense_coef_t: npt.NDArray[np.float32] | None = None
+    dense_scale: float = 1.0
+    # logits are divided by it before the softmax (calibration)
+    temperature: float = 1.0
+    # P(an example's intent is right | its embedding cosine s) = sigmoid(a * s + b), fitted on the
+    # training data's nearest neighbours: puts script examples on the model's probability scale
+    neighbour_a: float = 0.0
+    neighbour_b: float = 0.0
+    # the training lines' embeddings (int8, times ``line_scale``) and the index of each line's class: a
+    # script example is compared with the closest training line of the intent the model names
+    line_vectors: npt.NDArray[np.int8] | None = None
+    line_scale: float = 1.0
+    line_classes: npt.NDArray[np.uint8] | None = None
 
 
 def _b64(a: npt.NDArray[np.float32]) -> str:
@@ -99,8 +115,8 @@ def _unb64(s: str) -> npt.NDArray[np.float32]:
 
 def dump_weights(w: ModelWeights) -> str:
     """data/model.json: float arrays as base64 little-endian float32, the rest as JSON."""
-    doc = {
-        "format": 1,
+    doc: dict[str, object] = {
+        "format": 2,
         "generated_by": "python -m callbot.dialogue.nlu.train",
         "sources": {name: digest for name, digest in w.sources},
         "classes": list(w.classes),
@@ -108,7 +124,16 @@ def dump_weights(w: ModelWeights) -> str:
         "idf": _b64(w.idf),
         "coef_t": _b64(w.coef_t),
         "bias": _b64(w.bias),
+        "dense_scale": w.dense_scale,
+        "temperature": w.temperature,
+        "neighbour": [w.neighbour_a, w.neighbour_b],
     }
+    if w.dense_coef_t is not None:
+        doc["dense_coef_t"] = _b64(w.dense_coef_t)
+    if w.line_vectors is not None and w.line_classes is not None:
+        doc["line_scale"] = w.line_scale
+        doc["line_vectors"] = base64.b64encode(np.ascontiguousarray(w.line_vectors, dtype=np.int8).tobytes()).decode()
+        doc["line_classes"] = base64.b64encode(np.ascontiguousarray(w.line_classes, dtype=np.uint8).tobytes()).decode()
     return json.dumps(doc, ensure_ascii=False, indent=0) + "\n"
 
 
@@ -123,6 +148,20 @@ def load_weights() -> ModelWeights:
         coef_t=_unb64(doc["coef_t"]).reshape(len(vocab), len(classes)),
         bias=_unb64(doc["bias"]),
         sources=tuple(sorted(doc.get("sources", {}).items())),
+        dense_coef_t=_unb64(doc["dense_coef_t"]).reshape(-1, len(classes)) if "dense_coef_t" in doc else None,
+        dense_scale=float(doc.get("dense_scale", 1.0)),
+        temperature=float(doc.get("temperature", 1.0)),
+        neighbour_a=float(doc.get("neighbour", [0.0, 0.0])[0]),
+        neighbour_b=float(doc.get("neighbour", [0.0, 0.0])[1]),
+        line_vectors=(
+            np.frombuffer(base64.b64decode(doc["line_vectors"]), dtype=np.int8).reshape(-1, DIM)
+            if "line_vectors" in doc
+            else None
+        ),
+        line_scale=float(doc.get("line_scale", 1.0)),
+        line_classes=np.frombuffer(base64.b64decode(doc["line_classes"]), dtype=np.uint8)
+        if "line_classes" in doc
+        else None,
     )
 
 
@@ -135,6 +174,16 @@ class LinearIntentModel:
         self._idf: npt.NDArray[np.float64] = weights.idf.astype(np.float64)
         self._coef_t: npt.NDArray[np.float32] = weights.coef_t  # float32: half the memory, same argmax
         self._bias: npt.NDArray[np.float64] = weights.bias.astype(np.float64)
+        self._dense: npt.NDArray[np.float32] | None = weights.dense_coef_t
+        self._dense_scale = weights.dense_scale
+        self._temperature = weights.temperature
+        self._neighbour = (weights.neighbour_a, weights.neighbour_b)
+        # kept as int8 (a quarter of the memory); one intent's lines are widened when a script example asks
+        self._lines: dict[str, npt.NDArray[np.int8]] = {}
+        self._line_scale = weights.line_scale
+        if weights.line_vectors is not None and weights.line_classes is not None:
+            for k, intent in enumerate(self.classes):
+                self._lines[intent] = np.ascontiguousarray(weights.line_vectors[weights.line_classes == k])
         # the training sentences of each intent as a compact sparse matrix of their n-gram ids (a few
         # arrays instead of thousands of Python sets)
         by_intent: dict[str, list[str]] = {}
@@ -164,15 +213,43 @@ class LinearIntentModel:
         best = int(sims.argmax())
         return (bank.texts[best], float(sims[best])) if sims[best] > 0 else ("", 0.0)
 
-    def predict(self, text: str) -> Prediction:
+    @property
+    def uses_embedding(self) -> bool:
+        """Whether ``predict`` wants the reply's sentence embedding."""
+        return self._dense is not None
+
+    def example_probability(self, cosine: float) -> float:
+        """How likely an example this close (embedding cosine) names the reply's intent: the scale of ``predict``."""
+        a, b = self._neighbour
+        if a == 0.0:
+            return cosine
+        return 1.0 / (1.0 + math.exp(-(a * cosine + b)))
+
+    def closest_line(self, intent: str, vector: npt.NDArray[np.float32]) -> float:
+        """Embedding cosine of the training line of ``intent`` closest to ``vector`` (0 when none is shipped)."""
+        lines = self._lines.get(intent)
+        if lines is None or not len(lines):
+            return 0.0
+        return float((lines.astype(np.float32) @ vector).max()) / self._line_scale
+
+    def predict(self, text: str, vector: npt.NDArray[np.float32] | None = None) -> Prediction:
+        """``text``: the cleaned reply (recognizer.prepare); ``vector``: its sentence embedding, when
+        ``uses_embedding``."""
         counts = Counter(f for f in features(text) if f in self._vocab)
-        if not counts:
+        if not counts and vector is None:
             return Prediction("unknown", 0.0, "", 0.0)
-        idx = np.fromiter((self._vocab[f] for f in counts), dtype=np.intp, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
-        w = tf * self._idf[idx]
-        w /= math.sqrt(float(w @ w))
-        scores = w @ self._coef_t[idx] + self._bias
+        scores = self._bias.copy()
+        if counts:
+            idx = np.fromiter((self._vocab[f] for f in counts), dtype=np.intp, count=len(counts))
+            tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
+            w = tf * self._idf[idx]
+            w /= math.sqrt(float(w @ w))
+            scores += w @ self._coef_t[idx]
+        if self._dense is not None:
+            if vector is None:
+                raise ValueError("this model scores the sentence embedding too: pass the reply's vector")
+            scores += (vector.astype(np.float64) * self._dense_scale) @ self._dense
+        scores /= self._temperature
         scores -= scores.max()
         probs = np.exp(scores)
         probs /= probs.sum()
@@ -188,19 +265,6 @@ class _ExampleBank:
     ids: npt.NDArray[np.int32]  # n-gram ids of all sentences, row after row
     indptr: npt.NDArray[np.intp]  # row i is ids[indptr[i]:indptr[i + 1]]
     sizes: npt.NDArray[np.float64]  # number of distinct n-grams of each sentence
-
-
-def nearest(text: str, examples: list[tuple[str, frozenset[str]]]) -> tuple[str, float]:
-    """Most similar example by cosine over binary n-gram sets."""
-    mine = frozenset(features(text))
-    best, score = "", 0.0
-    for ex, feats in examples:
-        common = len(mine & feats)
-        if common:
-            s = common / math.sqrt(len(mine) * len(feats))
-            if s > score:
-                best, score = ex, s
-    return best, score
 
 
 _LOCK = threading.Lock()

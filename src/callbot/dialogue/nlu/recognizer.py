@@ -1,9 +1,10 @@
-"""IntentRecognizer: explicit rules first, then script examples, then the learned model.
+"""IntentRecognizer: near-certain rules, then script examples against a learned model, then keyword rules.
 
-A reply goes through: normalise -> homophone correction -> double negation -> filler removal;
-then the rule book of docs/intents.md in priority order (rules.py); a script's keywords join the
-rules at their intent's place, its own intents just after the callback check; then near-identical
-script examples; and only when nothing fired the linear model over n-grams and pinyin.
+A reply goes through: normalise -> homophone correction -> double negation -> filler removal; then the
+near-certain rules (abuse, complaint, hold_on, repeat, ask_human); a call verb, the robot's prompt and the
+script's keywords; the closest script or industry example against the model (both calibrated
+probabilities); the model when it is confident; the keyword rules of docs/intents.md when it is not.
+docs/nlu.md describes the order and why.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from callbot.dialogue.nlu import rules
+from callbot.dialogue.nlu.embedding import DIM, Embedder, sentence_embedder
+from callbot.dialogue.nlu.industry import industry_pack
 from callbot.dialogue.nlu.intents import BUILTIN_INTENTS, UNKNOWN, IntentDefinition, Recognition
-from callbot.dialogue.nlu.model import LinearIntentModel, base_model, features, nearest
+from callbot.dialogue.nlu.model import LinearIntentModel, Prediction, base_model
 from callbot.dialogue.nlu.text import (
     Correction,
     HomophoneLexicon,
@@ -28,9 +33,14 @@ from callbot.dialogue.nlu.text import (
 _BASE_LEXICON: HomophoneLexicon | None = None
 # Below this probability the model's guess is not trusted and the reply is unknown.
 MIN_MODEL_PROBABILITY = 0.30
-# A script example this close (pinyin ratio or n-gram cosine) decides before the generic rules.
-EXAMPLE_DECIDES = 0.90
-EXAMPLE_COUNTS = 0.62
+# A script example said almost word for word (pinyin ratio) names the reply's intent.
+EXAMPLE_SAID = 0.90
+# A script example decides when the probability that it names the intent is at least this, and at least
+# the model's probability for its own best intent (both on the same calibrated scale).
+EXAMPLE_MIN = 0.5
+# At or above this probability the model decides before the keyword rules (tuned on replies written
+# apart from the training data; see docs/nlu.md).
+MODEL_DECIDES = 0.8
 # An affirm/deny/reject keyword inside a question (孩子几岁可以学) yields to the model when it names a
 # question intent with at least this probability.
 QUESTION_YIELDS = 0.30
@@ -62,6 +72,20 @@ def base_lexicon() -> HomophoneLexicon:
     return _BASE_LEXICON
 
 
+_LATIN = re.compile(r"[a-zA-Z]{2}")
+_NUMBER = re.compile(r"\d+|[零一二两三四五六七八九十百千]+(?=[期个岁点号天月年元块次])")
+
+
+def _numbers(text: str) -> frozenset[str]:
+    return frozenset(_NUMBER.findall(text))
+
+
+def embedding_input(text: str, core: str) -> str:
+    """What the sentence embedding reads: Chinese as cleaned (homophones fixed, double negation resolved,
+    no fillers: 没有不方便 is read as 方便), English as said, since cleaning glues its words together."""
+    return text if _LATIN.search(text) else core
+
+
 def prepare(text: str, lexicon: HomophoneLexicon | None = None) -> str:
     """Model input for a raw sentence: the same cleaning the recogniser applies to a reply."""
     t, _ = (lexicon or base_lexicon()).correct(normalize(text))
@@ -91,13 +115,20 @@ def _keyword(intent: str, kw: str) -> _Keyword | None:
 class IntentRecognizer:
     """Recognises one customer reply (ASR text) into an intent id of the built-in library or the script."""
 
-    def __init__(self, extra: Sequence[IntentDefinition] = (), model: LinearIntentModel | None = None) -> None:
-        # ``model``: another fitted model instead of the shipped one (cross-validation)
+    def __init__(
+        self,
+        extra: Sequence[IntentDefinition] = (),
+        model: LinearIntentModel | None = None,
+        embedder: Embedder | None = None,
+        vocabulary: Sequence[str] = (),
+    ) -> None:
+        # ``model``, ``embedder``: another fitted model, cached vectors (cross-validation)
         self._model: LinearIntentModel = model or base_model(prepare)
+        self._embedder: Embedder = embedder or sentence_embedder()
         self._names: dict[str, str] = dict(BUILTIN_INTENTS)
         builtin_kw: dict[str, list[_Keyword]] = {}
         own_kw: list[_Keyword] = []
-        plain: list[str] = []
+        plain: list[str] = list(vocabulary)  # an industry pack's words are corrected like plain keywords
         examples: list[tuple[str, str]] = []
         for d in extra:
             self._names.setdefault(d.id, d.name or d.id)
@@ -116,7 +147,12 @@ class IntentRecognizer:
         self._ex_intents = [i for i, _ in examples]
         self._ex_texts = [prepare(e, self._lexicon) for _, e in examples]
         self._ex_keys = [" ".join(char_key(c) for c in t) for t in self._ex_texts]
-        self._ex_feats = [(t, frozenset(features(t))) for t in self._ex_texts]
+        self._ex_numbers = [_numbers(t) for t in self._ex_texts]
+        raw_examples = sorted({e for _, e in examples})
+        vectors = dict(zip(raw_examples, self._embedder.embed_many(raw_examples), strict=True)) if examples else {}
+        self._ex_vectors = (
+            np.stack([vectors[e] for _, e in examples]) if examples else np.zeros((0, DIM), dtype=np.float32)
+        )
 
     @property
     def intent_ids(self) -> frozenset[str]:
@@ -138,20 +174,69 @@ class IntentRecognizer:
             if rules.BACKCHANNEL.match(t):
                 return Recognition("affirm", 0.85, f"附和「{raw}」")
             return Recognition(UNKNOWN, 0.9, f"只有语气词「{raw}」")
-
+        reply = _Reply(text, core, fixes, self._model, self._embedder)
         texts = (t, core) if core != t else (t,)
-        for intent, pattern in rules.ORDER:
+        # 1. the near-certain rules: an insult, a complaint or opt-out, a request for a human, wait, repeat
+        for intent, pattern in rules.CERTAIN:
             if intent == "hold_on" and rules.CALL_LATER_VERB.search(t):
                 continue  # 等一下再打给我 asks for a callback
             if r := self._rule_any(intent, pattern, texts, fixes):
                 return r
+        # 2. what the model cannot see or must not override: a call verb, the robot's last prompt, the
+        # script's own words
+        if (verb := rules.call_verb(t)) is not None:
+            return self._hit("call_later", verb, fixes, 0.9)
+        if (timed := rules.asked_time(t)) is not None:
+            # a script that names days or times (预约周六) decides what they mean in its campaign
+            if by_script := self._script_keyword(t):
+                return by_script
+            if context and rules.offered_time_choice(core, normalize(context)):
+                return Recognition("affirm", 0.88, f"选择上文提供的时间「{timed.group(0)}」（上文「{context}」）")
+        if (proposed := rules.proposed_time(core)) is not None:
+            if by_script := self._script_keyword(t):
+                return by_script
+            return Recognition("affirm", 0.88, f"提出时间「{proposed.group(0)}」作为回答")
+        if r := self._context(core, context):
+            return r
+        for kw in self._own_kw:
+            if km := kw.pattern.search(t):
+                return self._hit(kw.intent, km.group(0), fixes, 0.92, keyword=kw)
+        predicted = reply.prediction
+        example = self._example(core, reply)
+        if (
+            example is not None
+            and example.probability >= EXAMPLE_MIN
+            and (
+                example.probability >= predicted.probability
+                # the model never saw the script's intents: the example wins when it is closer to the reply
+                # than every training line of the intent the model names
+                or example.similarity >= self._model.closest_line(predicted.intent, reply.vector)
+            )
+        ):
+            return example.recognition()
+        # 3. a confident model decides; below that the keyword rules speak, and the model has the last word
+        if predicted.intent != UNKNOWN and predicted.probability >= MODEL_DECIDES:
+            return self._learned(reply)
+        if r := self._by_rules(raw, t, core, texts, fixes, context, reply):
+            return r
+        return self._learned(reply)
+
+    def _by_rules(
+        self,
+        raw: str,
+        t: str,
+        core: str,
+        texts: tuple[str, ...],
+        fixes: list[Correction],
+        context: str | None,
+        reply: _Reply,
+    ) -> Recognition | None:
+        """The keyword rules of docs/intents.md in their order of precedence, or None when none fires."""
+        for intent, pattern in rules.ORDER:
+            if r := self._rule_any(intent, pattern, texts, fixes):
+                return r
         if rules.LINE_CHECK.search(core) and not rules.LINE_CHECK.sub("", core).strip("喂你好"):
             return Recognition(UNKNOWN, 0.9, f"确认线路「{raw}」")
-
-        example = self._example(core)
-        if example is not None and example[2] >= EXAMPLE_DECIDES:
-            return self._from_example(example)
-
         if (verb := rules.call_verb(t)) is not None:
             return self._hit("call_later", verb, fixes, 0.9)
         if (timed := rules.asked_time(t)) is not None:
@@ -163,10 +248,6 @@ class IntentRecognizer:
                 return Recognition("affirm", 0.88, f"选择上文提供的时间「{timed.group(0)}」（上文「{context}」）")
             if choice is None:
                 return self._hit("call_later", timed.group(0), fixes, 0.9)
-        for kw in self._own_kw:
-            if km := kw.pattern.search(t):
-                return self._hit(kw.intent, km.group(0), fixes, 0.92, keyword=kw)
-
         if r := self._context(core, context):
             return r
         if m := rules.RHETORICAL.search(core):
@@ -185,24 +266,21 @@ class IntentRecognizer:
             return self._hit("affirm", m.group(0), fixes, 0.9)
         for intent, pattern in rules.ANSWERS:
             if r := self._rule(intent, pattern, core, fixes):
-                return self._second_opinion(r, core, asking)
+                return self._second_opinion(r, reply, asking)
+        return None
 
-        if example is not None and example[2] >= EXAMPLE_COUNTS:
-            return self._from_example(example)
-        return self._learned(core)
-
-    def _second_opinion(self, hit: Recognition, core: str, asking: bool) -> Recognition:
+    def _second_opinion(self, hit: Recognition, reply: _Reply, asking: bool) -> Recognition:
         """An affirm/deny/reject keyword stands unless the reply is a question: then the model names the
         question, or an open question about the offer is ask_detail."""
         if not (asking and hit.intent in _YIELDING):
             return hit
-        p = self._model.predict(core)
+        p = reply.prediction
         if p.intent in (hit.intent, UNKNOWN):
             return hit
-        if asking and hit.intent in _YIELDING and p.intent in _ASKING and p.probability >= QUESTION_YIELDS:
-            return self._learned(core, f"问句，不取{hit.evidence}；")
-        q = rules.OPEN_QUESTION.search(core)
-        if asking and q and len(core) >= 5 and (hit.intent in ("affirm", "deny") or q.group("q")):
+        if p.intent in _ASKING and p.probability >= QUESTION_YIELDS:
+            return self._learned(reply, f"问句，不取{hit.evidence}；")
+        q = rules.OPEN_QUESTION.search(reply.core)
+        if q and len(reply.core) >= 5 and (hit.intent in ("affirm", "deny") or q.group("q")):
             return Recognition("ask_detail", 0.6, f"问句，不取{hit.evidence}")
         return hit
 
@@ -272,43 +350,93 @@ class IntentRecognizer:
             return Recognition("affirm", 0.88, f"上文问意愿「{context}」，回答「{core}」")
         return None
 
-    def _example(self, core: str) -> tuple[str, str, float] | None:
-        """Closest script example: (intent, example, score)."""
+    def _example(self, core: str, reply: _Reply) -> _ExampleMatch | None:
+        """The script example closest to the reply, with the probability that it names the reply's intent."""
         if not self._ex_texts:
             return None
         key = " ".join(char_key(c) for c in core)
         hit = process.extractOne(key, self._ex_keys, scorer=fuzz.ratio)
-        best_i, best = -1, 0.0
-        if hit is not None:
-            best_i, best = int(hit[2]), float(hit[1]) / 100.0
-        ex, cos = nearest(core, self._ex_feats)
-        if cos > best:
-            best_i, best = self._ex_texts.index(ex), cos
-        if best_i < 0:
+        if hit is not None and hit[1] / 100.0 >= EXAMPLE_SAID:
+            # said almost word for word (pinyin), whatever ASR made of the characters
+            i = int(hit[2])
+            return _ExampleMatch(self._ex_intents[i], self._ex_texts[i], hit[1] / 100.0, min(0.97, hit[1] / 100.0))
+        sims = self._ex_vectors @ reply.vector
+        # an embedding hardly tells 36期 from 6期: an example naming other numbers than the reply does not count
+        numbers = _numbers(core)
+        if numbers:
+            sims[[i for i, n in enumerate(self._ex_numbers) if n != numbers]] = -1.0
+        i = int(sims.argmax())
+        if sims[i] < 0:
             return None
-        return self._ex_intents[best_i], self._ex_texts[best_i], best
+        cos = float(sims[i])
+        return _ExampleMatch(self._ex_intents[i], self._ex_texts[i], cos, self._model.example_probability(cos))
 
-    def _from_example(self, example: tuple[str, str, float]) -> Recognition:
-        intent, text, score = example
-        return Recognition(intent, round(min(0.97, score), 3), f"相似例句「{text}」({score:.2f})")
-
-    def _learned(self, core: str, why: str = "") -> Recognition:
-        p = self._model.predict(core)
+    def _learned(self, reply: _Reply, why: str = "") -> Recognition:
+        p = reply.prediction
+        core = reply.core
         if p.probability < MIN_MODEL_PROBABILITY and rules.OPEN_QUESTION.search(core) and len(core) >= 4:
             return Recognition("ask_detail", 0.5, f"{why}未识别的问句（模型最接近「{p.intent}」{p.probability:.2f}）")
         if p.intent == UNKNOWN or p.probability < MIN_MODEL_PROBABILITY:
             return Recognition(
                 UNKNOWN,
-                round(1.0 - p.probability, 3) if p.intent != UNKNOWN else p.probability,
+                round(1.0 - p.probability, 3) if p.intent != UNKNOWN else round(p.probability, 3),
                 f"模型无把握（最接近「{p.intent}」{p.probability:.2f}）",
             )
+        evidence = f"{why}模型{p.probability:.2f}"
         if p.example:
-            evidence = f"{why}相似例句「{p.example}」({p.similarity:.2f})，模型{p.probability:.2f}"
-        else:
-            evidence = f"{why}模型{p.probability:.2f}"
+            evidence += f"，相似例句「{p.example}」({p.similarity:.2f})"
+        if reply.fixes:
+            evidence += "（拼音匹配：" + "，".join(f"「{f.heard}」→「{f.word}」" for f in reply.fixes) + "）"
         return Recognition(p.intent, round(p.probability, 3), evidence)
 
 
-def build_recognizer(extra: Sequence[IntentDefinition] = ()) -> IntentRecognizer:
-    """A recogniser for the built-in library plus a script's intents (or additions to built-in ones)."""
-    return IntentRecognizer(extra)
+class _Reply:
+    """One reply on its way through recognition: the model's opinion and the embedding are computed
+    at most once, and only when a step needs them (a near-certain rule needs neither)."""
+
+    def __init__(
+        self, text: str, core: str, fixes: list[Correction], model: LinearIntentModel, embedder: Embedder
+    ) -> None:
+        self.text = text
+        self.core = core
+        self.fixes = fixes
+        self._model = model
+        self._embedder = embedder
+        self._vector: npt.NDArray[np.float32] | None = None
+        self._prediction: Prediction | None = None
+
+    @property
+    def vector(self) -> npt.NDArray[np.float32]:
+        if self._vector is None:
+            self._vector = self._embedder.embed(embedding_input(self.text, self.core))
+        return self._vector
+
+    @property
+    def prediction(self) -> Prediction:
+        if self._prediction is None:
+            self._prediction = self._model.predict(self.core, self.vector if self._model.uses_embedding else None)
+        return self._prediction
+
+
+@dataclass(frozen=True)
+class _ExampleMatch:
+    intent: str
+    example: str
+    similarity: float
+    probability: float
+
+    def recognition(self) -> Recognition:
+        return Recognition(
+            self.intent,
+            round(self.probability, 3),
+            f"相似例句「{self.example}」(相似度{self.similarity:.2f}，概率{self.probability:.2f})",
+        )
+
+
+def build_recognizer(extra: Sequence[IntentDefinition] = (), industry: str | None = None) -> IntentRecognizer:
+    """A recogniser for the built-in library plus a script's intents (or additions to built-in ones), and
+    the pack of the script's ``industry`` when there is one (industry.py)."""
+    pack = industry_pack(industry)
+    if pack is None:
+        return IntentRecognizer(extra)
+    return IntentRecognizer((*pack.intents, *extra), vocabulary=pack.vocabulary)
