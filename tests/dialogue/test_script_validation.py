@@ -312,6 +312,11 @@ EXACT_CASES: list[tuple[str, str, list[tuple[str, str]]]] = [
         [("nodes.retain", "expected a node (a mapping with at least `say`), got text")],
     ),
     (
+        "format read as a boolean",
+        BASE.replace("format: 1", "format: yes"),
+        [("format", "unsupported format 'yes': this version reads format 1")],
+    ),
+    (
         "blank name",
         BASE.replace("name: 测试话术", "name: ' '"),
         [("name", "must not be empty")],

@@ -235,7 +235,8 @@ class _Checker:
 
         fmt = top.get("format", 1)
         if fmt != 1 or isinstance(fmt, bool):
-            self.add("format", f"unsupported format {fmt!r}: this version reads format 1")
+            shown = repr(fmt.text) if isinstance(fmt, Yaml11Bool) else repr(fmt)
+            self.add("format", f"unsupported format {shown}: this version reads format 1")
         name = self.text(top.get("name"), "name") or ""
         industry = self.text(top.get("industry"), "industry", required=False)
 
