@@ -454,6 +454,60 @@ EXACT_CASES: list[tuple[str, str, list[tuple[str, str]]]] = [
         BASE.replace("say: 再见。", "say: 2020-01-01"),
         [("nodes.retain.say", "expected text, got date")],
     ),
+    (
+        "a node's problems in key order",
+        with_node(
+            "    brnaches: {}\n    audio: 1\n    interruptible: maybe\n    end: hang\n    transfer_to: x\n"
+        ).replace("tags: [agreed]", "tags: [agreed, 1, '']"),
+        [
+            ("nodes.opening.brnaches", "unknown key 'brnaches' (did you mean 'branches'?)"),
+            ("nodes.opening.end", "expected hangup or transfer, got 'hang'"),
+            ("nodes.opening.transfer_to", "only a node with `end: transfer` transfers the call"),
+            ("nodes.opening.audio", "expected text, got a number (1)"),
+            ("nodes.opening.interruptible", "expected true or false, got text"),
+            ("nodes.agree_end.tags.1", "expected text, got a number (1)"),
+            ("nodes.agree_end.tags.2", "must not be empty"),
+        ],
+    ),
+    (
+        "a settings record's problems in key order",
+        BASE + "settings: {max_rounds: 0, volume: 3, silence_timeout_ms: true, voice: '', interruptible: 2,"
+        " on_max_silence: nowhere}\n",
+        [
+            (
+                "settings.volume",
+                "unknown key 'volume'; allowed: silence_timeout_ms, max_silences, max_rounds, interruptible, voice,"
+                " goodbye, on_max_silence",
+            ),
+            ("settings.silence_timeout_ms", "expected a whole number, got a boolean"),
+            ("settings.max_rounds", "must be at least 1, got 0"),
+            ("settings.interruptible", "expected true or false, got a number (2)"),
+            ("settings.voice", "must not be empty"),
+            ("settings.on_max_silence", "no node named 'nowhere'"),
+        ],
+    ),
+    (
+        "an intent's problems with its good keywords",
+        BASE + "intents:\n  ask_rate: {keywords: ['/(利率/', 3], examples: x, nmae: y}\n",
+        [
+            ("intents.ask_rate.nmae", "unknown key 'nmae' (did you mean 'name'?)"),
+            ("intents.ask_rate.keywords.1", "expected text, got a number (3)"),
+            ("intents.ask_rate.examples", "expected a list, got text"),
+            ("intents.ask_rate.keywords.0", "bad regular expression: missing ), unterminated subpattern at position 0"),
+        ],
+    ),
+    (
+        "a faq entry's problems",
+        BASE + "faq:\n  - intents: [ask_price, nope]\n    say: '{amout}'\n    audio: [x]\n"
+        "    tags: [ok, null]\n    than: retain\n",
+        [
+            ("faq.0.than", "unknown key 'than' (did you mean 'then'?)"),
+            ("faq.0.intents.1", "unknown intent 'nope': not built in and not in the script's `intents`"),
+            ("faq.0.say", "variable 'amout' is not declared in `variables`"),
+            ("faq.0.audio", "expected text, got a list"),
+            ("faq.0.tags.1", "is required"),
+        ],
+    ),
 ]
 
 
