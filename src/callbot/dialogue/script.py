@@ -35,7 +35,7 @@ from callbot.dialogue.script_model import (
     Visited,
 )
 from callbot.dialogue.script_model import DTMF_KEYS as DTMF_KEYS
-from callbot.dialogue.script_validate import Yaml11Bool as _Yaml11Bool
+from callbot.dialogue.script_shape import Yaml11Bool as _Yaml11Bool
 from callbot.dialogue.script_validate import check_document
 from callbot.errors import ValidationFailed
 

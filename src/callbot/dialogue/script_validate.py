@@ -2,24 +2,27 @@
 
 Validation never stops at the first problem (`nodes.intro.branches.affirm: no node named 'agre_end'`):
 a script author fixes a whole file at once, and the store refuses an invalid script with the same list.
-The shape of the document is checked here; jump targets and reachability in `script_graph`.
+The records' shapes are Pydantic models in `script_shape`; this module walks the document in order,
+checks what depends on the rest of the script (intent ids, `{variables}`, conditions, tags) and
+hands jump targets and reachability to `script_graph`.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, TypeGuard, TypeVar
 
+from pydantic_core import PydanticCustomError
+
+from callbot.dialogue import script_shape as shape
 from callbot.dialogue.nlu import BUILTIN_INTENTS, IntentDefinition
 from callbot.dialogue.script_graph import Targets, check_graph, no_node
 from callbot.dialogue.script_model import (
     ALWAYS_AVAILABLE_VARIABLES,
     DTMF_KEYS,
-    LEVELS,
     RESERVED_BRANCHES,
     AllOf,
     AnyOf,
@@ -40,67 +43,36 @@ from callbot.dialogue.script_model import (
     placeholders,
     without_placeholders,
 )
+from callbot.dialogue.script_shape import (
+    Checked,
+    FaqRecord,
+    IntentRecord,
+    LevelRecord,
+    NodeRecord,
+    R,
+    SettingsRecord,
+    Yaml11Bool,
+    describe,
+    join,
+    key_text,
+)
 
 Problems = list[tuple[str, str]]
+T = TypeVar("T")
 
 _TOP_KEYS = (
     "format", "name", "industry", "variables", "settings", "start", "intents", "nodes", "global",
     "faq", "levels", "concerns",
 )  # fmt: skip
-_SETTINGS_KEYS = (
-    "silence_timeout_ms", "max_silences", "max_rounds", "interruptible", "voice",
-    "goodbye", "on_max_silence",  # extensions
-)  # fmt: skip
-_NODE_KEYS = (
-    "say", "audio", "interruptible", "tags", "branches", "end", "transfer_to",
-    "dtmf", "on_max_silence",  # extensions
-)  # fmt: skip
-_FAQ_KEYS = ("intents", "say", "then", "audio", "tags")
-_INTENT_KEYS = ("name", "keywords", "examples")
-_LEVEL_KEYS = ("level", "when")
 _CONDITION_KEYS = ("visited", "intent", "intent_count", "tag", "rounds", "talk_seconds", "all", "any", "not")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _COMPARE = re.compile(r"^\s*(>=|<=|==|>|<)\s*(\d+(?:\.\d+)?)\s*$")
 
 
-@dataclass(frozen=True, slots=True)
-class Yaml11Bool:
-    """A scalar that YAML 1.1 reads as a boolean although it was written as a word (yes, no, on, off)."""
-
-    value: bool
-    text: str
-
-
 def check_document(data: object, problems: Problems, source: str) -> Script | None:
     """The `Script` of a parsed document, or None when `problems` (appended to) is not empty."""
     return _Checker(problems).script(data, source)
-
-
-def describe(value: object) -> str:
-    if isinstance(value, Yaml11Bool):
-        return f"'{value.text}' (read as a boolean by YAML 1.1; quote it)"
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _join(location: str, key: object) -> str:
-    return f"{location}.{key}" if location else str(key)
-
-
-def _key_text(key: object) -> str:
-    return key.text if isinstance(key, Yaml11Bool) else str(key)
 
 
 class _Checker:
@@ -115,6 +87,12 @@ class _Checker:
 
     # ---- generic shapes
 
+    def record(self, model: type[R], raw: dict[str, Any], location: str) -> Checked[R]:
+        """`raw` checked against its record model; its unknown keys are reported now, the rest key by key."""
+        checked = Checked(model, raw, location)
+        self.problems.extend(checked.unknown)
+        return checked
+
     def mapping(self, value: object, location: str, what: str = "a mapping") -> dict[str, Any] | None:
         """Checks a mapping and its keys' type; returns it with text keys only."""
         if value is None:
@@ -125,15 +103,15 @@ class _Checker:
         result: dict[str, Any] = {}
         for key, item in value.items():
             if isinstance(key, Yaml11Bool | bool):
-                text = _key_text(key)
+                text = key_text(key)
                 self.add(
-                    _join(location, text),
+                    join(location, text),
                     f"key {text!r} is read as a boolean by YAML 1.1 parsers; quote it ('{text}') "
                     "or choose another word",
                 )
                 continue
             if not isinstance(key, str):
-                self.add(_join(location, key), f"keys must be text, got {describe(key)}; quote it")
+                self.add(join(location, key), f"keys must be text, got {describe(key)}; quote it")
                 continue
             result[key] = item
         return result
@@ -141,52 +119,20 @@ class _Checker:
     def known_keys(self, mapping: Mapping[str, Any], allowed: Sequence[str], location: str) -> None:
         for key in mapping:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed: {', '.join(allowed)}"
-                self.add(_join(location, key), f"unknown key '{key}'{hint}")
+                self.problems.append(shape.unknown_key(key, allowed, location))
 
-    def text(self, value: object, location: str, *, required: bool = True) -> str | None:
-        if value is None:
-            if required:
-                self.add(location, "is required")
+    def leaf(self, check: Callable[[object], T], value: object, location: str) -> T | None:
+        """`value` checked by a leaf shape of `script_shape`; None, with the problem recorded, when it fails."""
+        try:
+            return check(value)
+        except PydanticCustomError as exc:
+            self.add(location, exc.message())
             return None
-        if not isinstance(value, str):
-            self.add(location, f"expected text, got {describe(value)}")
-            return None
-        if required and not value.strip():
-            self.add(location, "must not be empty")
-            return None
-        return value
 
-    def integer(self, value: object, location: str, minimum: int) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(location, f"expected a whole number, got {describe(value)}")
-            return None
-        if value < minimum:
-            self.add(location, f"must be at least {minimum}, got {value}")
-            return None
-        return value
-
-    def boolean(self, value: object, location: str) -> bool | None:
-        if isinstance(value, Yaml11Bool):
-            return value.value  # unambiguous where a boolean is expected
-        if not isinstance(value, bool):
-            self.add(location, f"expected true or false, got {describe(value)}")
-            return None
-        return value
-
-    def text_list(self, value: object, location: str, *, allow_single: bool = False) -> list[str]:
-        if allow_single and isinstance(value, str):
-            return [value]
-        if not isinstance(value, list):
-            self.add(location, f"expected a list, got {describe(value)}")
-            return []
-        result: list[str] = []
-        for index, item in enumerate(value):
-            checked = self.text(item, _join(location, index))
-            if checked is not None:
-                result.append(checked)
-        return result
+    def text_list(self, value: object, location: str) -> list[str]:
+        items = self.leaf(shape.a_list, value, location) or []
+        checked = (self.leaf(shape.text, item, join(location, index)) for index, item in enumerate(items))
+        return [item for item in checked if item is not None]
 
     def prompts(self, value: object, location: str, variables: frozenset[str]) -> tuple[str, ...]:
         """`say`: one text or a non-empty list of variants; every `{placeholder}` must be a variable."""
@@ -197,7 +143,7 @@ class _Checker:
             if not value:
                 self.add(location, "empty prompt: give at least one variant")
                 return ()
-            items = [(item, _join(location, i)) for i, item in enumerate(value)]
+            items = [(item, join(location, i)) for i, item in enumerate(value)]
         else:
             items = [(value, location)]
         result: list[str] = []
@@ -237,8 +183,8 @@ class _Checker:
         if fmt != 1 or isinstance(fmt, bool):
             shown = repr(fmt.text) if isinstance(fmt, Yaml11Bool) else repr(fmt)
             self.add("format", f"unsupported format {shown}: this version reads format 1")
-        name = self.text(top.get("name"), "name") or ""
-        industry = self.text(top.get("industry"), "industry", required=False)
+        name = self.leaf(shape.text, top.get("name"), "name") or ""
+        industry = self.leaf(shape.optional_text, top.get("industry"), "industry")
 
         variables: list[str] = []
         if "variables" in top:
@@ -313,7 +259,7 @@ class _Checker:
             return None
         return self.targets.check(value, location)
 
-    def intent_id(self, value: object, location: str, known: frozenset[str], *, branch: bool = False) -> bool:
+    def intent_id(self, value: object, location: str, known: frozenset[str], *, branch: bool = False) -> TypeGuard[str]:
         if not isinstance(value, str):
             self.add(location, f"expected an intent id, got {describe(value)}")
             return False
@@ -333,21 +279,16 @@ class _Checker:
         raw = self.mapping(value, "settings")
         if not raw:
             return Settings()
-        self.known_keys(raw, _SETTINGS_KEYS, "settings")
+        record = self.record(SettingsRecord, raw, "settings")
         values: dict[str, Any] = {}
-        checks: dict[str, Any] = {
-            "silence_timeout_ms": lambda v, loc: self.integer(v, loc, 100),
-            "max_silences": lambda v, loc: self.integer(v, loc, 1),
-            "max_rounds": lambda v, loc: self.integer(v, loc, 1),
-            "interruptible": self.boolean,
-            "voice": lambda v, loc: self.text(v, loc),
-            "on_max_silence": lambda v, loc: self.target(v, loc),
-        }
-        for key, check in checks.items():
-            if key in raw:
-                checked = check(raw[key], f"settings.{key}")
-                if checked is not None:
-                    values[key] = checked
+        for key in ("silence_timeout_ms", "max_silences", "max_rounds", "interruptible", "voice"):
+            self.problems.extend(record.problems(key))
+            if getattr(record.value, key) is not None:
+                values[key] = getattr(record.value, key)
+        if "on_max_silence" in raw:
+            values["on_max_silence"] = self.target(raw["on_max_silence"], "settings.on_max_silence")
+            if values["on_max_silence"] is None:
+                del values["on_max_silence"]
         if "goodbye" in raw:
             goodbye = self.prompts(raw["goodbye"], "settings.goodbye", variables)
             if len(goodbye) > 1:
@@ -370,10 +311,12 @@ class _Checker:
             spec = self.mapping(body, where, "a mapping with name, keywords, examples")
             if spec is None:
                 continue
-            self.known_keys(spec, _INTENT_KEYS, where)
-            name = self.text(spec.get("name"), f"{where}.name", required=False)
-            keywords = self.text_list(spec["keywords"], f"{where}.keywords") if "keywords" in spec else []
-            examples = self.text_list(spec["examples"], f"{where}.examples") if "examples" in spec else []
+            record = self.record(IntentRecord, spec, where)
+            for key in ("name", "keywords", "examples"):
+                self.problems.extend(record.problems(key))
+            name = record.value.name
+            keywords = record.value.keywords or ()
+            examples = record.value.examples or ()
             for index, keyword in enumerate(keywords):
                 if len(keyword) > 2 and keyword.startswith("/") and keyword.endswith("/"):
                     try:
@@ -411,16 +354,12 @@ class _Checker:
         if not raw:
             self.add(where, "empty node: give it at least `say`")
             return None
-        self.known_keys(raw, _NODE_KEYS, where)
+        record = self.record(NodeRecord, raw, where)
         say = self.prompts(raw.get("say"), f"{where}.say", variables)
-
-        end: Literal["hangup", "transfer"] | None = None
-        if "end" in raw:
-            if raw["end"] == "hangup" or raw["end"] == "transfer":
-                end = raw["end"]
-            else:
-                self.add(f"{where}.end", f"expected hangup or transfer, got {_key_text(raw['end'])!r}")
-        transfer_to = self.text(raw.get("transfer_to"), f"{where}.transfer_to", required=False)
+        self.problems.extend(record.problems("end"))
+        end = record.value.end
+        self.problems.extend(record.problems("transfer_to"))
+        transfer_to = record.value.transfer_to
         if transfer_to is not None and end != "transfer":
             self.add(f"{where}.transfer_to", "only a node with `end: transfer` transfers the call")
 
@@ -429,11 +368,9 @@ class _Checker:
         on_max_silence = None
         if "on_max_silence" in raw:
             on_max_silence = self.target(raw["on_max_silence"], f"{where}.on_max_silence")
-        audio = self.text(raw.get("audio"), f"{where}.audio", required=False)
-        interruptible = None
-        if "interruptible" in raw:
-            interruptible = self.boolean(raw["interruptible"], f"{where}.interruptible")
-        tags = tuple(self.text_list(raw["tags"], f"{where}.tags")) if "tags" in raw else ()
+        for key in ("audio", "interruptible", "tags"):
+            self.problems.extend(record.problems(key))
+        tags = record.value.tags or ()
 
         if "end" in raw and end is not None:
             for key in ("branches", "dtmf", "on_max_silence"):
@@ -451,8 +388,8 @@ class _Checker:
             transfer_to=transfer_to,
             branches=MappingProxyType(branches),
             dtmf=MappingProxyType(dtmf),
-            audio=audio,
-            interruptible=interruptible,
+            audio=record.value.audio,
+            interruptible=record.value.interruptible,
             tags=tags,
             on_max_silence=on_max_silence,
         )
@@ -485,23 +422,19 @@ class _Checker:
             raw = self.mapping(body, where, "an entry with intents and say")
             if raw is None:
                 continue
-            self.known_keys(raw, _FAQ_KEYS, where)
-            intents: list[str] = []
-            if "intents" not in raw:
-                self.add(f"{where}.intents", "is required (the intents this entry answers)")
-            elif isinstance(raw["intents"], list) and not raw["intents"]:
-                self.add(f"{where}.intents", "must name at least one intent")
-            elif not isinstance(raw["intents"], list):
-                self.add(f"{where}.intents", f"expected a list of intent ids, got {describe(raw['intents'])}")
-            else:
-                for i, intent in enumerate(raw["intents"]):
-                    if self.intent_id(intent, f"{where}.intents.{i}", known):
-                        intents.append(intent)
+            record = self.record(FaqRecord, raw, where)
+            self.problems.extend(record.problems("intents"))
+            intents = [
+                intent
+                for i, intent in enumerate(record.value.intents)
+                if self.intent_id(intent, f"{where}.intents.{i}", known)
+            ]
             say = self.prompts(raw.get("say"), f"{where}.say", variables)
             then = self.target(raw["then"], f"{where}.then") if "then" in raw else None
-            audio = self.text(raw.get("audio"), f"{where}.audio", required=False)
-            tags = tuple(self.text_list(raw["tags"], f"{where}.tags")) if "tags" in raw else ()
-            result.append(FaqEntry(index, tuple(intents), say, then, audio, tags))
+            for key in ("audio", "tags"):
+                self.problems.extend(record.problems(key))
+            tags = record.value.tags or ()
+            result.append(FaqEntry(index, tuple(intents), say, then, record.value.audio, tags))
         return result
 
     def levels(self, value: object, known: frozenset[str], tags: set[str]) -> list[LevelRule]:
@@ -517,13 +450,9 @@ class _Checker:
             raw = self.mapping(body, where, "a rule with level and when")
             if raw is None:
                 continue
-            self.known_keys(raw, _LEVEL_KEYS, where)
-            level = raw.get("level")
-            if level is None:
-                self.add(f"{where}.level", "is required (one of A, B, C, D, E, F)")
-            elif level not in LEVELS:
-                self.add(f"{where}.level", f"{_key_text(level)!r} is not a level: use one of A, B, C, D, E, F")
-                level = None
+            record = self.record(LevelRecord, raw, where)
+            self.problems.extend(record.problems("level"))
+            level = record.value.level
             if catch_all is not None:
                 self.add(where, f"never tried: rule levels.{catch_all} has no `when` and always matches first")
             when = None
@@ -532,7 +461,7 @@ class _Checker:
             else:
                 catch_all = index if catch_all is None else catch_all
             if level is not None:
-                result.append(LevelRule(index + 1, str(level), when))
+                result.append(LevelRule(index + 1, level, when))
         return result
 
     def compare(self, value: object, location: str, *, whole: bool) -> Compare | None:
@@ -582,7 +511,7 @@ class _Checker:
                 return None
             return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
         if key == "tag":
-            tag = self.text(arg, where)
+            tag = self.leaf(shape.text, arg, where)
             if tag is not None and tag not in tags:
                 self.add(where, f"no node or faq entry sets tag '{tag}', so this never holds")
                 return None
