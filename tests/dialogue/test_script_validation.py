@@ -508,6 +508,19 @@ EXACT_CASES: list[tuple[str, str, list[tuple[str, str]]]] = [
             ("faq.0.tags.1", "is required"),
         ],
     ),
+    (
+        "the document's problems in key order",
+        BASE.replace("format: 1", "format: 3\nglobals: {}\nindustry: [x]")
+        .replace("name: 测试话术\n", "")
+        .replace("variables: [amount]", "variables: [amount, 4, 'x_y']"),
+        [
+            ("globals", "unknown key 'globals' (did you mean 'global'?)"),
+            ("format", "unsupported format 3: this version reads format 1"),
+            ("name", "is required"),
+            ("industry", "expected text, got a list"),
+            ("variables.1", "expected text, got a number (4)"),
+        ],
+    ),
 ]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Generic, Literal, NoReturn, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from callbot.dialogue.script_model import LEVELS
@@ -130,6 +130,13 @@ def intent_level(value: object) -> str:
     return str(value)
 
 
+def script_format(value: object) -> int:
+    if value != 1 or isinstance(value, bool):
+        shown = repr(value.text) if isinstance(value, Yaml11Bool) else repr(value)
+        _fail(f"unsupported format {shown}: this version reads format 1")
+    return 1
+
+
 def intent_list(value: object) -> list[Any]:
     """The intents a faq entry answers: a non-empty list (each id is checked against the script's intents)."""
     if not isinstance(value, list):
@@ -155,6 +162,25 @@ class Record(BaseModel):
 
     #: fields whose absence is a problem, with the message for it
     required: ClassVar[dict[str, str]] = {}
+
+
+class ScriptRecord(Record):
+    """The document itself; its sections are records of their own, checked one by one."""
+
+    required: ClassVar[dict[str, str]] = {"name": "is required"}
+
+    format: Annotated[int, BeforeValidator(script_format)] = 1
+    name: Annotated[str | None, BeforeValidator(text)] = None
+    industry: OptionalText = None
+    variables: TextList = None
+    settings: object = None
+    start: object = None
+    intents: object = None
+    nodes: object = None
+    global_: object = Field(default=None, alias="global")
+    faq: object = None
+    levels: object = None
+    concerns: object = None
 
 
 class SettingsRecord(Record):
@@ -218,7 +244,7 @@ class Checked(Generic[R]):
             return
         except ValidationError as exc:
             errors = exc.errors()
-        allowed = tuple(model.model_fields)
+        allowed = tuple(field.alias or name for name, field in model.model_fields.items())
         valid: dict[str, Any] = dict(raw)
         bad_items: dict[str, set[int]] = {}
         for error in errors:
@@ -227,7 +253,9 @@ class Checked(Generic[R]):
                 self.unknown.append(unknown_key(key, allowed, location))
                 valid.pop(key, None)
                 continue
-            where = ".".join([location, *(str(part) for part in error["loc"])])
+            where = location
+            for part in error["loc"]:
+                where = join(where, part)
             self.by_key.setdefault(key, []).append((where, error["msg"]))
             item = error["loc"][1] if len(error["loc"]) > 1 else None
             if isinstance(item, int) and isinstance(raw.get(key), list):

@@ -50,6 +50,7 @@ from callbot.dialogue.script_shape import (
     LevelRecord,
     NodeRecord,
     R,
+    ScriptRecord,
     SettingsRecord,
     Yaml11Bool,
     describe,
@@ -60,10 +61,6 @@ from callbot.dialogue.script_shape import (
 Problems = list[tuple[str, str]]
 T = TypeVar("T")
 
-_TOP_KEYS = (
-    "format", "name", "industry", "variables", "settings", "start", "intents", "nodes", "global",
-    "faq", "levels", "concerns",
-)  # fmt: skip
 _CONDITION_KEYS = ("visited", "intent", "intent_count", "tag", "rounds", "talk_seconds", "all", "any", "not")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -177,18 +174,15 @@ class _Checker:
         if not top:
             self.add("(document)", "the script is empty")
             return None
-        self.known_keys(top, _TOP_KEYS, "")
-
-        fmt = top.get("format", 1)
-        if fmt != 1 or isinstance(fmt, bool):
-            shown = repr(fmt.text) if isinstance(fmt, Yaml11Bool) else repr(fmt)
-            self.add("format", f"unsupported format {shown}: this version reads format 1")
-        name = self.leaf(shape.text, top.get("name"), "name") or ""
-        industry = self.leaf(shape.optional_text, top.get("industry"), "industry")
+        record = self.record(ScriptRecord, top, "")
+        for key in ("format", "name", "industry", "variables"):
+            self.problems.extend(record.problems(key))
+        name = record.value.name or ""
+        industry = record.value.industry
 
         variables: list[str] = []
         if "variables" in top:
-            for index, var in enumerate(self.text_list(top["variables"], "variables")):
+            for index, var in enumerate(record.value.variables or ()):
                 where = f"variables.{index}"
                 if not _IDENT.match(var):
                     self.add(where, f"'{var}' is not a valid variable name (letters, digits, _)")
