@@ -294,6 +294,241 @@ CASES: list[tuple[str, str, str, str]] = [
 ]
 
 
+# Every remaining message, pinned whole: (id, script text, every problem in order).
+EXACT_CASES: list[tuple[str, str, list[tuple[str, str]]]] = [
+    (
+        "empty document",
+        "",
+        [("(document)", "the script is empty")],
+    ),
+    (
+        "empty node",
+        BASE.replace("  retain:\n    say: 再见。\n    end: hangup\n", "  retain:\n"),
+        [("nodes.retain", "empty node: give it at least `say`")],
+    ),
+    (
+        "node not mapping",
+        BASE.replace("  retain:\n    say: 再见。\n    end: hangup\n", "  retain: x\n"),
+        [("nodes.retain", "expected a node (a mapping with at least `say`), got text")],
+    ),
+    (
+        "format read as a boolean",
+        BASE.replace("format: 1", "format: yes"),
+        [("format", "unsupported format 'yes': this version reads format 1")],
+    ),
+    (
+        "blank name",
+        BASE.replace("name: 测试话术", "name: ' '"),
+        [("name", "must not be empty")],
+    ),
+    (
+        "text setting",
+        BASE + "settings: {silence_timeout_ms: '5s'}\n",
+        [("settings.silence_timeout_ms", "expected a whole number, got text")],
+    ),
+    (
+        "empty say list",
+        BASE.replace("say: 再见。", "say: []"),
+        [("nodes.retain.say", "empty prompt: give at least one variant")],
+    ),
+    (
+        "bad placeholder",
+        BASE.replace("{amount}", "{1x}"),
+        [("nodes.opening.say", "'{1x}' is not a variable name")],
+    ),
+    (
+        "variable twice",
+        BASE.replace("variables: [amount]", "variables: [amount, amount]"),
+        [("variables.1", "variable 'amount' is declared twice")],
+    ),
+    (
+        "start not text",
+        BASE.replace("start: opening", "start: [a]"),
+        [("start", "expected a node id, got a list")],
+    ),
+    (
+        "faq intents empty",
+        BASE + "faq:\n  - intents: []\n    say: 很便宜。\n",
+        [("faq.0.intents", "must name at least one intent")],
+    ),
+    (
+        "faq intents text",
+        BASE + "faq:\n  - intents: ask_price\n    say: 很便宜。\n",
+        [("faq.0.intents", "expected a list of intent ids, got text")],
+    ),
+    (
+        "faq not list",
+        BASE + "faq: {a: 1}\n",
+        [("faq", "expected a list of entries, got a mapping")],
+    ),
+    (
+        "levels not list",
+        BASE.replace("levels:\n  - level: A\n    when: {visited: agree_end}\n  - level: C\n", "levels: A\n"),
+        [("levels", "expected a list of rules, got text")],
+    ),
+    (
+        "level missing",
+        BASE.replace("  - level: C\n", "  - when: {intent: affirm}\n"),
+        [("levels.1.level", "is required (one of A, B, C, D, E, F)")],
+    ),
+    (
+        "empty condition",
+        BASE.replace("{visited: agree_end}", "{}"),
+        [("levels.0.when", "empty condition")],
+    ),
+    (
+        "intent_count empty",
+        BASE.replace("{visited: agree_end}", "{intent_count: {}}"),
+        [("levels.0.when.intent_count", "name at least one intent")],
+    ),
+    (
+        "concern not list",
+        BASE + "concerns:\n  价格: ask_price\n",
+        [("concerns.价格", "expected a non-empty list of intent ids, got text")],
+    ),
+    (
+        "node on_max_silence listens",
+        with_node("    on_max_silence: opening\n"),
+        [("nodes.opening.on_max_silence", "node 'opening' must end the call (`end: hangup` or `end: transfer`)")],
+    ),
+    (
+        "goodbye list",
+        BASE + "settings: {goodbye: [再见, 拜拜]}\n",
+        [("settings.goodbye", "expected one text, not a list")],
+    ),
+    (
+        "bad intent id",
+        BASE + "intents:\n  ask-rate: {keywords: [x]}\n",
+        [("intents.ask-rate", "'ask-rate' is not a valid intent id (letters, digits, _)")],
+    ),
+    (
+        "intent body",
+        BASE + "intents:\n  ask_rate: [x]\n",
+        [("intents.ask_rate", "expected a mapping with name, keywords, examples, got a list")],
+    ),
+    (
+        "json duplicate",
+        '{"name": "x", "name": "y"}',
+        [("(document)", "duplicate key 'name': the later one would silently win")],
+    ),
+    (
+        "branch intent not text",
+        with_node("    dtmf: {'*': [x]}\n"),
+        [("nodes.opening.dtmf.*", "expected a node id, got a list")],
+    ),
+    (
+        "text list item",
+        BASE.replace("tags: [agreed]", "tags: [agreed, '']"),
+        [("nodes.agree_end.tags.1", "must not be empty")],
+    ),
+    (
+        "tags not list",
+        BASE.replace("tags: [agreed]", "tags: agreed"),
+        [("nodes.agree_end.tags", "expected a list, got text")],
+    ),
+    (
+        "faq entry not mapping",
+        BASE + "faq:\n  - x\n",
+        [("faq.0", "expected an entry with intents and say, got text")],
+    ),
+    (
+        "list key",
+        BASE.replace("variables: [amount]", "variables: {a: 1}"),
+        [
+            ("variables", "expected a list, got a mapping"),
+            ("nodes.opening.say", "variable 'amount' is not declared in `variables`"),
+        ],
+    ),
+    (
+        "transfer end ok",
+        BASE.replace("end: hangup\n    tags", "end: transfer\n    transfer_to: 1\n    tags"),
+        [("nodes.agree_end.transfer_to", "expected text, got a number (1)")],
+    ),
+    (
+        "global intent not text",
+        BASE + "global: {affirm: 3}\n",
+        [("global.affirm", "expected a node id, got a number (3)")],
+    ),
+    (
+        "date value",
+        BASE.replace("say: 再见。", "say: 2020-01-01"),
+        [("nodes.retain.say", "expected text, got date")],
+    ),
+    (
+        "a node's problems in key order",
+        with_node(
+            "    brnaches: {}\n    audio: 1\n    interruptible: maybe\n    end: hang\n    transfer_to: x\n"
+        ).replace("tags: [agreed]", "tags: [agreed, 1, '']"),
+        [
+            ("nodes.opening.brnaches", "unknown key 'brnaches' (did you mean 'branches'?)"),
+            ("nodes.opening.end", "expected hangup or transfer, got 'hang'"),
+            ("nodes.opening.transfer_to", "only a node with `end: transfer` transfers the call"),
+            ("nodes.opening.audio", "expected text, got a number (1)"),
+            ("nodes.opening.interruptible", "expected true or false, got text"),
+            ("nodes.agree_end.tags.1", "expected text, got a number (1)"),
+            ("nodes.agree_end.tags.2", "must not be empty"),
+        ],
+    ),
+    (
+        "a settings record's problems in key order",
+        BASE + "settings: {max_rounds: 0, volume: 3, silence_timeout_ms: true, voice: '', interruptible: 2,"
+        " on_max_silence: nowhere}\n",
+        [
+            (
+                "settings.volume",
+                "unknown key 'volume'; allowed: silence_timeout_ms, max_silences, max_rounds, interruptible, voice,"
+                " goodbye, on_max_silence",
+            ),
+            ("settings.silence_timeout_ms", "expected a whole number, got a boolean"),
+            ("settings.max_rounds", "must be at least 1, got 0"),
+            ("settings.interruptible", "expected true or false, got a number (2)"),
+            ("settings.voice", "must not be empty"),
+            ("settings.on_max_silence", "no node named 'nowhere'"),
+        ],
+    ),
+    (
+        "an intent's problems with its good keywords",
+        BASE + "intents:\n  ask_rate: {keywords: ['/(利率/', 3], examples: x, nmae: y}\n",
+        [
+            ("intents.ask_rate.nmae", "unknown key 'nmae' (did you mean 'name'?)"),
+            ("intents.ask_rate.keywords.1", "expected text, got a number (3)"),
+            ("intents.ask_rate.examples", "expected a list, got text"),
+            ("intents.ask_rate.keywords.0", "bad regular expression: missing ), unterminated subpattern at position 0"),
+        ],
+    ),
+    (
+        "a faq entry's problems",
+        BASE + "faq:\n  - intents: [ask_price, nope]\n    say: '{amout}'\n    audio: [x]\n"
+        "    tags: [ok, null]\n    than: retain\n",
+        [
+            ("faq.0.than", "unknown key 'than' (did you mean 'then'?)"),
+            ("faq.0.intents.1", "unknown intent 'nope': not built in and not in the script's `intents`"),
+            ("faq.0.say", "variable 'amout' is not declared in `variables`"),
+            ("faq.0.audio", "expected text, got a list"),
+            ("faq.0.tags.1", "is required"),
+        ],
+    ),
+    (
+        "the document's problems in key order",
+        BASE.replace("format: 1", "format: 3\nglobals: {}\nindustry: [x]")
+        .replace("name: 测试话术\n", "")
+        .replace("variables: [amount]", "variables: [amount, 4, 'x_y']"),
+        [
+            ("globals", "unknown key 'globals' (did you mean 'global'?)"),
+            ("format", "unsupported format 3: this version reads format 1"),
+            ("name", "is required"),
+            ("industry", "expected text, got a list"),
+            ("variables.1", "expected text, got a number (4)"),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in EXACT_CASES], ids=[c[0] for c in EXACT_CASES])
+def test_validation_problems_exactly(text: str, expected: list[tuple[str, str]]) -> None:
+    assert problems_of(text) == expected
+
+
 @pytest.mark.parametrize(("text", "location", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_validation_problem(text: str, location: str, fragment: str) -> None:
     problems = problems_of(text)

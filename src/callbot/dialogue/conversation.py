@@ -26,7 +26,7 @@ from callbot.dialogue.engine import (
     Turn,
 )
 from callbot.dialogue.levels import Grade, grade
-from callbot.dialogue.script import DTMF_KEYS, Script, Settings
+from callbot.dialogue.script_model import DTMF_KEYS, Script, Settings
 
 __all__ = [
     "Conversation",

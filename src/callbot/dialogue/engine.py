@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, TypeAlias
 
-from callbot.dialogue.script import FaqEntry, Node, Script
+from callbot.dialogue.script_model import FaqEntry, Node, Script
 from callbot.errors import ValidationFailed
 
 __all__ = [

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from callbot.dialogue.script import (
+from callbot.dialogue.script_model import (
     AllOf,
     AnyOf,
     Condition,
