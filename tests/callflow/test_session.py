@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -16,10 +17,10 @@ from callbot.dialogue.script import load_script_file
 from callbot.kit.clock import FrozenClock, SystemClock
 from callbot.telephony.gateway import CallLeg, DialRequest, Heard, PlayOutcome, Prompt
 from callbot.telephony.sim import SimGateway
-from conftest import T0
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "scripts" / "credit_card_instalment.yaml"
 VARIABLES = {"name": "王先生", "bank": "招商银行", "amount": "3200"}
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
 @cache
