@@ -1,23 +1,22 @@
-"""The reply language: one parser with one set of rules (here: `sim_replies`)."""
+"""The reply language: one parser, the same rules in `callbot chat`, a replies file and `sim_replies`."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
+from sim_call import talk
 
+from callbot.callflow.chat import chat_replies
 from callbot.dialogue.engine import DialogueEngine
 from callbot.dialogue.nlu import build_recognizer
-from callbot.dialogue.script import load_script_file
+from callbot.dialogue.script import Script, load_script
 from callbot.kit.clock import FrozenClock
 from callbot.telephony.gateway import DialRequest, DialStatus, Dtmf, Hangup, Prompt, Silence, Speech
 from callbot.telephony.reply import Reply, ReplyInvalid, parse_replies, parse_reply
 from callbot.telephony.sim import SimGateway
-from conftest import T0
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "scripts"
-CARD_VARIABLES = {"name": "张三", "bank": "招商银行", "amount": "8600"}
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
 def test_every_form_of_the_reply_language() -> None:
@@ -54,12 +53,6 @@ def test_a_list_of_replies_names_the_bad_one_by_position() -> None:
         parse_replies(["好的", "/dtmf x"])
 
 
-@cache
-def card_engine() -> DialogueEngine:
-    script = load_script_file(str(EXAMPLES / "credit_card_instalment.yaml"))
-    return DialogueEngine(script, build_recognizer(script.intents))
-
-
 async def test_a_bad_sim_reply_is_a_system_error_naming_it_not_a_customer_saying_it() -> None:
     gateway = SimGateway(clock=FrozenClock(T0), speed=0.0)
     properties = {"sim_result": "ANSWERED", "sim_replies": "嗯你说|/dmtf 1"}
@@ -79,3 +72,39 @@ async def test_a_sim_barge_in_with_nothing_recognised_does_not_hang_up() -> None
     played = await outcome.leg.play(Prompt("分期以后可以分6期或者12期慢慢还，您看需要帮您办理吗？"))
     assert (played.status, played.heard_text) == ("interrupted", "")
     assert not outcome.leg.closed and await outcome.leg.listen(5) == Speech("好的")
+
+
+# A node that cannot be interrupted, then one that can.
+SCRIPT: Script = load_script(
+    """
+name: t
+start: a
+settings: {interruptible: true}
+nodes:
+  a: {say: 您好请听我说完。, interruptible: false, branches: {affirm: b}}
+  b: {say: 您看要办理吗？, branches: {affirm: ok}}
+  ok: {say: 好的再见。, end: hangup}
+levels: [{level: A, when: {visited: ok}}]
+"""
+)
+
+
+async def test_barge_in_follows_the_same_rules_in_a_chat_and_on_a_sim_call() -> None:
+    recognizer = build_recognizer(SCRIPT.intents)
+    replies = ["/barge 好的", "/barge 可以"]
+    chat = await chat_replies(SCRIPT, recognizer, replies, {})
+    gateway = SimGateway(clock=FrozenClock(T0), speed=0.0)
+    properties = {"sim_result": "ANSWERED", "sim_replies": "|".join(replies)}
+    outcome = await gateway.dial(DialRequest("c", "0210", "138", properties=properties))
+    assert outcome.leg is not None
+    call = await talk(outcome.leg, DialogueEngine(SCRIPT, recognizer), {})
+    for state in (chat.state, call.state):
+        # Said over a prompt that cannot be interrupted: heard after it. Over one that can: it stops it.
+        assert state.visited == ("a", "b", "ok")
+        assert [(t.speaker, t.text, t.interrupted) for t in state.transcript] == [
+            ("ROBOT", "您好请听我说完。", False),
+            ("PERSON", "好的", False),
+            ("ROBOT", "您看要办理吗？", True),
+            ("PERSON", "可以", False),
+            ("ROBOT", "好的再见。", False),
+        ]
