@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +99,24 @@ def test_chat_refuses_an_invalid_script(tmp_path: Path) -> None:
     result = CliRunner().invoke(chat, [str(bad)])
     assert result.exit_code != 0
     assert "nodes.a.branches.affirm: no node named 'b'" in result.output
+
+
+def test_ctrl_c_ends_an_interactive_chat_waiting_for_a_reply() -> None:
+    chat_process = subprocess.Popen(
+        [sys.executable, "-m", "callbot", "chat", str(EXAMPLE), *VARS],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert chat_process.stdout is not None
+        seen = b""
+        while "客户> ".encode() not in seen:  # the robot spoke and waits for the customer
+            chunk = chat_process.stdout.read1(4096)
+            assert chunk, chat_process.stderr.read() if chat_process.stderr else b""
+            seen += chunk
+        chat_process.send_signal(signal.SIGINT)
+        assert chat_process.wait(timeout=15) != 0  # ended at once, with the terminal still open
+    finally:
+        chat_process.kill()
+        chat_process.wait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -50,7 +51,7 @@ class _Terminal:
 
         while True:
             try:
-                line = await asyncio.to_thread(input, self._prompt)
+                line = await _read_line(self._prompt)
             except EOFError:
                 return None
             try:
@@ -60,6 +61,32 @@ class _Terminal:
 
     def barge(self) -> Reply | None:
         return None  # a typed reply comes after the robot's turn was shown
+
+
+async def _read_line(prompt: str) -> str:
+    """`input()` off the event loop, in a daemon thread: Ctrl-C ends the chat at once instead of waiting
+    for a line to finish a worker thread the loop would join on its way out."""
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def settle(text: str | None, error: BaseException | None) -> None:
+        if line.done():
+            return
+        if error is not None:
+            line.set_exception(error)
+        else:
+            line.set_result(text or "")
+
+    def read() -> None:
+        try:
+            text = input(prompt)
+        except BaseException as exc:  # EOFError above all: the customer hung up
+            loop.call_soon_threadsafe(settle, None, exc)
+        else:
+            loop.call_soon_threadsafe(settle, text, None)
+
+    threading.Thread(target=read, name="chat:input", daemon=True).start()
+    return await line
 
 
 def _show_customer(event: Event) -> None:
