@@ -131,8 +131,7 @@ class CallSession:
                     self._talk = group.create_task(self._converse(), name=f"dialogue:{self.call_id}")
         finally:
             try:
-                async with asyncio.timeout(self.stop_timeout_s):
-                    await self.leg.hangup()
+                await self.leg.hangup()  # a leg's hang-up never hangs (the `CallLeg` contract)
             except Exception:  # a leg that breaks its promise must not keep the call or its caller
                 log.exception("call %s: hang-up failed", self.call_id)
             self._ended.set()

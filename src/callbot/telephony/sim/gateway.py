@@ -81,16 +81,16 @@ class SimGateway:
         await scaled_sleep(self.clock, seconds, self.speed)
 
     async def dial(self, request: DialRequest, on_ringing: Callable[[], None] | None = None) -> DialOutcome:
-        try:
-            customer = customer_for(request.callee, request.properties, seed=self.seed, attempt=request.attempt)
-        except ReplyInvalid as exc:  # like a bad sim_result: shown in the call record, never raised
-            return DialOutcome(DialStatus.SYSTEM_ERROR, 0.0, None, str(exc))
         decision = self.carrier.decide(request)
         if on_ringing is not None and decision.status in _RINGS:
             on_ringing()
         await self.wait(decision.ring_seconds)
         if decision.status is not DialStatus.ANSWERED:
             return DialOutcome(decision.status, decision.ring_seconds, None, decision.reason)
+        try:
+            customer = customer_for(request.callee, request.properties, seed=self.seed, attempt=request.attempt)
+        except ReplyInvalid as exc:  # like a bad sim_result: shown in the call record, never raised
+            return DialOutcome(DialStatus.SYSTEM_ERROR, decision.ring_seconds, None, str(exc))
         leg = SimLeg(self, request.call_id, customer)
         self._legs.add(leg)
         return DialOutcome(decision.status, decision.ring_seconds, leg, decision.reason)
