@@ -2,8 +2,8 @@
 the sim's `sim_replies`. One parser, one set of rules, everywhere:
 
 - text is speech (what ASR would write); an empty reply is a silence;
-- `/dtmf K` presses key K (0-9, *, #); `/dtmf first` and `/dtmf last` press the first or last key the
-  robot's prompt offered ("按1…按2");
+- `/dtmf K` presses key K (0-9, *, #); where the robot's prompt is known to the writer of the reply
+  (the sim's personas), `/dtmf first` and `/dtmf last` press the first or last key it offered ("按1…按2");
 - `/barge TEXT` says TEXT over the robot's next prompt: an interruptible prompt stops and TEXT is the
   reply (TEXT may be empty: speech was heard but not recognised); a prompt that cannot be interrupted
   plays on and TEXT is heard when the robot listens;
