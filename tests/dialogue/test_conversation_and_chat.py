@@ -1,17 +1,21 @@
-"""The conversation runner and `callbot chat` (text chat with a script)."""
+"""A text chat with a script through the call session, and `callbot chat`."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from callbot.callflow.chat import chat_replies
 from callbot.cli.chat import chat
-from callbot.dialogue.conversation import Conversation, parse_reply, run_conversation
-from callbot.dialogue.engine import BargeInEvent, DtmfEvent, HangupEvent, SilenceEvent, SpeechEvent
+from callbot.dialogue.engine import MissingVariables
 from callbot.dialogue.script import load_script
+from callbot.telephony.reply import ReplyInvalid
 
 from dialogue_fakes import TableRecognizer
 
@@ -30,21 +34,8 @@ levels: [{level: A, when: {visited: ok}}]
 )
 
 
-def test_parse_reply() -> None:
-    assert parse_reply("") == SilenceEvent()
-    assert parse_reply("  ") == SilenceEvent()
-    assert parse_reply("好的") == SpeechEvent("好的")
-    assert parse_reply("/dtmf 1") == DtmfEvent("1")
-    assert parse_reply("/barge 好的") == BargeInEvent("好的")
-    assert parse_reply("/hangup") == HangupEvent()
-    with pytest.raises(ValueError, match="unknown command"):
-        parse_reply("/foo")
-    with pytest.raises(ValueError, match="one key"):
-        parse_reply("/dtmf 12")
-
-
-def test_run_conversation_grades_the_call() -> None:
-    result = run_conversation(SCRIPT, TableRecognizer({"好的": "affirm"}), ["好的"], {"name": "张三"})
+async def test_a_chat_grades_the_call() -> None:
+    result = await chat_replies(SCRIPT, TableRecognizer({"好的": "affirm"}), ["好的"], {"name": "张三"})
     data = result.to_dict()
     assert data["visited"] == ["a", "ok"]
     assert (data["level"], data["end"]) == ("A", "hangup")
@@ -53,18 +44,25 @@ def test_run_conversation_grades_the_call() -> None:
     assert data["talk_seconds"] > 0
 
 
-def test_running_out_of_replies_is_a_customer_hangup() -> None:
-    result = run_conversation(SCRIPT, TableRecognizer({}), [], {"name": "张三"})
+async def test_running_out_of_replies_is_a_customer_hangup() -> None:
+    result = await chat_replies(SCRIPT, TableRecognizer({}), [], {"name": "张三"})
     assert result.state.end == "customer_hangup"
     assert result.grade.level == "C"
 
 
-def test_conversation_step_by_step() -> None:
-    conversation = Conversation(SCRIPT, TableRecognizer({"好的": "affirm"}), {"name": "李四"})
-    assert conversation.start()[0].text == "李四您好？"  # type: ignore[union-attr]
-    conversation.reply("好的")
-    assert conversation.ended
-    assert conversation.finish(talk_seconds=12).talk_seconds == 12
+async def test_a_given_talk_time_is_the_one_graded() -> None:
+    result = await chat_replies(
+        SCRIPT, TableRecognizer({"好的": "affirm"}), ["好的"], {"name": "李四"}, talk_seconds=12
+    )
+    assert result.state.transcript[0].text == "李四您好？"
+    assert result.talk_seconds == 12
+
+
+async def test_a_chat_refuses_a_bad_reply_or_a_missing_variable_before_it_starts() -> None:
+    with pytest.raises(ReplyInvalid, match=r"reply 2 \('/dtmf 12'\): /dtmf takes one key"):
+        await chat_replies(SCRIPT, TableRecognizer({}), ["好的", "/dtmf 12"], {"name": "张三"})
+    with pytest.raises(MissingVariables, match="name"):
+        await chat_replies(SCRIPT, TableRecognizer({}), ["好的"], {})
 
 
 def test_chat_json_with_replies(tmp_path: Path) -> None:
@@ -101,3 +99,24 @@ def test_chat_refuses_an_invalid_script(tmp_path: Path) -> None:
     result = CliRunner().invoke(chat, [str(bad)])
     assert result.exit_code != 0
     assert "nodes.a.branches.affirm: no node named 'b'" in result.output
+
+
+def test_ctrl_c_ends_an_interactive_chat_waiting_for_a_reply() -> None:
+    chat_process = subprocess.Popen(
+        [sys.executable, "-m", "callbot", "chat", str(EXAMPLE), *VARS],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert chat_process.stdout is not None
+        seen = b""
+        while "客户> ".encode() not in seen:  # the robot spoke and waits for the customer
+            chunk = chat_process.stdout.read1(4096)
+            assert chunk, chat_process.stderr.read() if chat_process.stderr else b""
+            seen += chunk
+        chat_process.send_signal(signal.SIGINT)
+        assert chat_process.wait(timeout=15) != 0  # ended at once, with the terminal still open
+    finally:
+        chat_process.kill()
+        chat_process.wait()

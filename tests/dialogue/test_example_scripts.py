@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from callbot.dialogue.conversation import run_conversation
+from callbot.callflow.chat import chat_replies
 from callbot.dialogue.nlu import IntentRecognizer, build_recognizer
 from callbot.dialogue.script import Script, load_script_file
 
@@ -88,11 +88,11 @@ def test_example_script_is_valid_and_needs_its_variables(name: str) -> None:
     CONVERSATIONS,
     ids=[f"{c[0]}:{'|'.join(c[1])}" for c in CONVERSATIONS],
 )
-def test_example_conversation(
+async def test_example_conversation(
     name: str, replies: list[str], visited: list[str], end: str, level: str, concerns: list[str]
 ) -> None:
     script, recognizer = example(name)
-    result = run_conversation(script, recognizer, replies, VARIABLES[name]).to_dict()
+    result = (await chat_replies(script, recognizer, replies, VARIABLES[name])).to_dict()
     assert (result["visited"], result["end"], result["level"], result["concerns"]) == (
         visited, end, level, concerns,
     ), result["transcript"]  # fmt: skip

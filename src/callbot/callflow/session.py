@@ -1,16 +1,29 @@
-"""A call session: dial through a gateway, converse with the dialogue engine on the answered leg, grade.
+"""One call at run time (通话会话): the pipeline that joins a gateway leg and the dialogue engine.
 
-Pure orchestration: no store, no settings. It returns a `CallOutcome` that the campaign writes as the
-call record. An error inside a live call never unwinds it: the call is hung up and the outcome says so.
+    leg in ──► listen ──► dialogue ──► say ──► leg out
+   (Heard)     (Event)    engine.step  (Actions) (Prompt)
+
+It is the only call loop: the dialer (through `place_call`), `callbot chat` and the tests all run it.
+The transports are `CallLeg`s: the sim carrier's leg, the text chat's leg, a SIP leg. Speech sits
+between a leg that carries audio and this pipeline: such a leg is wrapped by one that runs VAD and ASR
+on what it hears and TTS on what it says (in worker threads or processes, off the event loop) and
+offers the same text-level `CallLeg`, so this module does not change for it.
+
+The dialogue step (script and NLU recognition) runs on the event loop: it is a fraction of a
+millisecond of pure Python, which a thread could not run any faster under the GIL.
+
+Pure orchestration: no store, no settings. An error inside a live call never unwinds it: the call is
+hung up and the outcome says so.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from callbot.callflow.outcome import INTERRUPTED, CallOutcome, answered, interrupted, unanswered
 from callbot.dialogue.engine import (
     Action,
     AnsweredEvent,
@@ -26,9 +39,7 @@ from callbot.dialogue.engine import (
     SpeechEvent,
     TransferAction,
 )
-from callbot.dialogue.levels import grade
 from callbot.dialogue.script import Script
-from callbot.models.enums import RESULT_LABELS
 from callbot.telephony.gateway import (
     CallLeg,
     DialRequest,
@@ -36,46 +47,177 @@ from callbot.telephony.gateway import (
     Dtmf,
     Gateway,
     Hangup,
+    Heard,
     Prompt,
-    Silence,
     Speech,
 )
 
+__all__ = [
+    "INTERRUPTED",
+    "CallOutcome",
+    "CallSession",
+    "SessionEnd",
+    "interrupted",
+    "place_call",
+    "unanswered",
+]
+
 log = logging.getLogger(__name__)
 
-# The end reason of an attempt cut short by the platform (a worker that died, froze or lost its lease).
-INTERRUPTED = "interrupted"
+StepObserver = Callable[[Event, tuple[Action, ...]], None]
 
 
-@dataclass(frozen=True)
-class CallOutcome:
-    """What happened on one dial attempt, ready to become a call record."""
+@dataclass(frozen=True, slots=True)
+class SessionEnd:
+    """How a call session ended: the dialogue's last state, the transfer target if the call was handed
+    over, whether the platform cut it short (`cut`: lease lost or `stop()`), whether a fault ended it."""
 
-    result: str
-    ring_seconds: float
-    chat_seconds: float = 0.0
-    rounds: int = 0
-    level: str = "F"
-    reason: str = ""
-    concerns: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    intents: Mapping[str, int] = field(default_factory=dict)
-    transcript: tuple[dict[str, Any], ...] = ()
-    end_reason: str = ""
-    hangup_by: str = ""  # ROBOT | PERSON
+    state: DialogueState
     transferred_to: str = ""
+    cut: bool = False
+    failed: bool = False
+
+
+class CallSession:
+    """One answered call, from the answer to the hang-up.
+
+    `held` says whether this process may still act on the call (its lease on the attempt is alive): it is
+    asked before every prompt and every listen, and once it says no the call ends before anything more is
+    said. `stop()` ends the call the same way, from outside. `on_step` sees every event given to the
+    engine with the actions it returned (a chat shows them; a console could follow a call live).
+
+    Every task of the call runs in one task group, named after the call; the leg is always hung up.
+    """
+
+    def __init__(
+        self,
+        leg: CallLeg,
+        engine: DialogueEngine,
+        state: DialogueState,
+        *,
+        transfer_to: str = "",
+        held: Callable[[], bool] = lambda: True,
+        on_step: StepObserver | None = None,
+        stop_timeout_s: float = 5.0,
+    ) -> None:
+        self.leg = leg
+        self.engine = engine
+        self.state = state
+        self.transfer_to = transfer_to
+        self.stop_timeout_s = stop_timeout_s
+        self._held = held
+        self._on_step = on_step
+        self._silence_timeout_s = engine.script.settings.silence_timeout_ms / 1000
+        self._transferred = ""
+        self._cut = False
+        self._failed = False
+        self._stopping = False
+        self._started = False
+        self._talk: asyncio.Task[None] | None = None
+        self._ended = asyncio.Event()
 
     @property
-    def answered(self) -> bool:
-        return self.result == DialStatus.ANSWERED.value
+    def call_id(self) -> str:
+        return self.leg.call_id
 
+    async def run(self) -> SessionEnd:
+        """Hold the conversation to its end and hang up. Runs once."""
+        if self._started:
+            raise RuntimeError(f"call session {self.call_id} runs only once")
+        self._started = True
+        try:
+            if not self._stopping:
+                async with asyncio.TaskGroup() as group:
+                    self._talk = group.create_task(self._converse(), name=f"dialogue:{self.call_id}")
+        finally:
+            try:
+                await self.leg.hangup()  # a leg's hang-up never hangs (the `CallLeg` contract)
+            except Exception:  # a leg that breaks its promise must not keep the call or its caller
+                log.exception("call %s: hang-up failed", self.call_id)
+            self._ended.set()
+        return SessionEnd(self.state, self._transferred, cut=self._cut or self._stopping, failed=self._failed)
 
-def unanswered(result: str, ring_seconds: float, reason: str = "") -> CallOutcome:
-    """An attempt that never reached the customer: level F, its result as the analysis basis."""
-    label = RESULT_LABELS.get(result, result)
-    return CallOutcome(
-        result=result, ring_seconds=ring_seconds, level="F", reason=f"{label}{f'：{reason}' if reason else ''}"
-    )
+    async def stop(self) -> None:
+        """End the call: nothing more is said, the leg is hung up, the outcome is interrupted. The call
+        gets `stop_timeout_s` to reach its next step; a prompt or listen still going then is cancelled.
+        Idempotent, and never hangs: returns once the call has ended (at once if it never started)."""
+        self._stopping = True
+        if not self._started or self._ended.is_set():
+            return
+        try:
+            async with asyncio.timeout(self.stop_timeout_s):
+                await asyncio.shield(self._ended.wait())
+            return
+        except TimeoutError:
+            if self._talk is not None:
+                self._talk.cancel()
+        await self._ended.wait()
+
+    # --- the pipeline --------------------------------------------------------------------------------
+
+    async def _converse(self) -> None:
+        """Say, listen, step, until the engine ends the call; the last step's actions (goodbye, hang-up,
+        transfer) are carried out before returning."""
+        try:
+            actions = self._step(AnsweredEvent(offset_ms=0))
+            while True:
+                event = await self._perform(actions)
+                if self._cut:
+                    return
+                if self.state.ended or (self.leg.closed and event is None):
+                    return
+                if event is None:
+                    if not self._goes_on():
+                        return
+                    event = self._hear(await self.leg.listen(self._silence_timeout_s))
+                actions = self._step(event)
+        except Exception:  # a fault must not unwind the call: hang up and grade what was said
+            log.exception("call %s failed mid-conversation", self.call_id)
+            self._failed = True
+
+    def _goes_on(self) -> bool:
+        """Whether the call may take its next step (a prompt, a listen); once not, it is cut."""
+        if self._stopping or not self._held():
+            self._cut = True
+        return not self._cut
+
+    def _step(self, event: Event) -> tuple[Action, ...]:
+        self.state, actions = self.engine.step(self.state, event)
+        if self._on_step is not None:
+            self._on_step(event, actions)
+        return actions
+
+    async def _perform(self, actions: tuple[Action, ...]) -> Event | None:
+        """Carry out the engine's actions; returns the event that cut them short (barge-in, hang-up)."""
+        leg = self.leg
+        for action in actions:
+            if leg.closed:
+                return HangupEvent(offset_ms=leg.offset_ms()) if leg.ended_by == "customer" else None
+            if isinstance(action, SayAction):
+                if not self._goes_on():
+                    return None
+                played = await leg.play(Prompt(action.text, action.audio, action.interruptible))
+                if played.status == "hangup":
+                    return HangupEvent(offset_ms=leg.offset_ms())
+                if played.status == "interrupted":  # barge-in: the rest of this turn is dropped
+                    return BargeInEvent(played.heard_text, offset_ms=leg.offset_ms())
+            elif isinstance(action, TransferAction):
+                target = action.target or self.transfer_to
+                if target and await leg.transfer(target):
+                    self._transferred = target
+            elif isinstance(action, HangUpAction):
+                await leg.hangup()
+        return None
+
+    def _hear(self, heard: Heard) -> Event:
+        offset = self.leg.offset_ms()
+        if isinstance(heard, Speech):
+            return SpeechEvent(heard.text, offset_ms=offset)
+        if isinstance(heard, Dtmf):
+            return DtmfEvent(heard.digit, offset_ms=offset)
+        if isinstance(heard, Hangup):
+            return HangupEvent(offset_ms=offset)
+        return SilenceEvent(offset_ms=offset)
 
 
 async def place_call(
@@ -88,131 +230,27 @@ async def place_call(
     transfer_to: str = "",
     held: Callable[[], bool] = lambda: True,
 ) -> CallOutcome:
-    """Dial `request` on `gateway` and, when answered, hold the conversation to its end.
+    """Dial `request` on `gateway` and, when answered, run a `CallSession` to the end; grade the call.
 
-    `held` says whether this process may still act on the call (its lease on the attempt is alive). It is
-    asked before dialling, before every prompt and before every listen; once it says no, the call is hung
-    up before anything more is said and the outcome ends as interrupted, so a worker that froze or lost
-    its lease never talks to a customer another worker may be calling again.
+    `held` (see `CallSession`) is also asked before dialling: a call no longer held is not even placed.
+    Raises `MissingVariables` before dialling if the customer lacks a variable the script needs.
     """
     if not held():
         return interrupted()
+    state = engine.new_state(variables)
     outcome = await gateway.dial(request)
     if outcome.leg is None:
         status = outcome.status.value if outcome.status is not DialStatus.ANSWERED else DialStatus.SYSTEM_ERROR.value
         return unanswered(status, outcome.ring_seconds, outcome.reason)
     leg = outcome.leg
-    state = engine.new_state(variables)
-    transferred = ""
-    failed = cut = False
-    try:
-        state, transferred, cut = await _converse(leg, engine, script, state, transfer_to, held)
-    except Exception:  # a fault must not unwind the call: hang up and grade what was said
-        log.exception("call %s failed mid-conversation", request.call_id)
-        failed = True
-    finally:
-        await leg.hangup()
-    talk = leg.elapsed_s
-    graded = grade(script, state, talk_seconds=talk)
-    end = INTERRUPTED if cut else state.end or ("system_error" if failed else "customer_hangup")
-    by = "PERSON" if leg.ended_by == "customer" or end == "customer_hangup" else "ROBOT"
-    return CallOutcome(
-        result=DialStatus.ANSWERED.value,
+    end = await CallSession(leg, engine, state, transfer_to=transfer_to, held=held).run()
+    return answered(
+        script,
+        end.state,
         ring_seconds=outcome.ring_seconds,
-        chat_seconds=talk,
-        rounds=state.rounds,
-        level=graded.level,
-        reason=graded.reason,
-        concerns=graded.concerns,
-        tags=graded.tags,
-        intents=dict(state.intents),
-        transcript=tuple(_transcript_entry(t.to_dict()) for t in state.transcript),
-        end_reason=end,
-        hangup_by="" if transferred else by,
-        transferred_to=transferred,
+        talk_seconds=leg.elapsed_s,
+        cut=end.cut,
+        failed=end.failed,
+        ended_by_customer=leg.ended_by == "customer",
+        transferred_to=end.transferred_to,
     )
-
-
-def interrupted() -> CallOutcome:
-    """An attempt the platform cut short before the customer was reached (its worker died, froze or lost
-    the lease): SYSTEM_ERROR, interrupted."""
-    outcome = unanswered(DialStatus.SYSTEM_ERROR.value, 0.0, "通话中断（外呼进程失联）")
-    return CallOutcome(**{**outcome.__dict__, "end_reason": INTERRUPTED})
-
-
-async def _converse(
-    leg: CallLeg,
-    engine: DialogueEngine,
-    script: Script,
-    state: DialogueState,
-    transfer_to: str,
-    held: Callable[[], bool],
-) -> tuple[DialogueState, str, bool]:
-    """Say, listen, step, until the engine ends the call; the last step's actions (goodbye, hang-up,
-    transfer) are carried out before returning. The flag is True when `held` cut the call short."""
-    state, actions = engine.step(state, AnsweredEvent(offset_ms=0))
-    transferred = ""
-    silence_timeout = script.settings.silence_timeout_ms / 1000
-    while True:
-        event, transferred, cut = await _perform(leg, actions, transfer_to, transferred, held)
-        if cut:
-            return state, transferred, True
-        if state.ended or (leg.closed and event is None):
-            return state, transferred, False
-        if event is None:
-            if not held():
-                return state, transferred, True
-            event = _event(await leg.listen(silence_timeout), leg)
-        state, actions = engine.step(state, event)
-
-
-async def _perform(
-    leg: CallLeg, actions: tuple[Action, ...], transfer_to: str, transferred: str, held: Callable[[], bool]
-) -> tuple[Event | None, str, bool]:
-    """Carry out the engine's actions; returns the event that cut them short (barge-in, hang-up), if any,
-    and whether `held` stopped them."""
-    for action in actions:
-        if leg.closed:
-            return (HangupEvent(offset_ms=leg.offset_ms()) if leg.ended_by == "customer" else None), transferred, False
-        if isinstance(action, SayAction):
-            if not held():
-                return None, transferred, True
-            played = await leg.play(Prompt(action.text, action.audio, action.interruptible))
-            if played.status == "hangup":
-                return HangupEvent(offset_ms=leg.offset_ms()), transferred, False
-            if played.status == "interrupted":
-                return BargeInEvent(played.heard_text, offset_ms=leg.offset_ms()), transferred, False
-        elif isinstance(action, TransferAction):
-            target = action.target or transfer_to
-            if target and await leg.transfer(target):
-                transferred = target
-        elif isinstance(action, HangUpAction):
-            await leg.hangup()
-    return None, transferred, False
-
-
-def _event(heard: Speech | Silence | Dtmf | Hangup, leg: CallLeg) -> Event:
-    offset = leg.offset_ms()
-    if isinstance(heard, Speech):
-        return SpeechEvent(heard.text, offset_ms=offset)
-    if isinstance(heard, Dtmf):
-        return DtmfEvent(heard.digit, offset_ms=offset)
-    if isinstance(heard, Hangup):
-        return HangupEvent(offset_ms=offset)
-    return SilenceEvent(offset_ms=offset)
-
-
-def _transcript_entry(turn: dict[str, Any]) -> dict[str, Any]:
-    """The record keeps what a reader of the call needs: who, what, where in the script, which intent, when."""
-    entry = {
-        "speaker": turn["speaker"],
-        "text": turn["text"],
-        "node": turn["node"],
-        "intent": turn["intent"],
-        "offset_ms": turn["offset_ms"],
-    }
-    if turn.get("evidence"):
-        entry["evidence"] = turn["evidence"]
-    if turn.get("interrupted"):
-        entry["interrupted"] = True
-    return entry

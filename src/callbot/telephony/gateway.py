@@ -11,46 +11,11 @@ Engine-layer code: no store, no settings, no dialogue imports. Every wait goes t
 `Sleeper` (a `callbot.kit.clock.Clock` fits), and times reported here (`ring_seconds`,
 `CallLeg.elapsed_s`) are *call* time, which a sim speed factor does not shrink.
 
-How a call session is expected to drive a leg (the session, not this package, owns the engine; the
-same loop runs in `tests/telephony/sim_call.py`)::
-
-    outcome = await gateway.dial(DialRequest(call_id, caller=line.phone, callee=customer.phone,
-                                             attempt=n, properties=customer.properties,
-                                             line_settings=line.settings))
-    if outcome.leg is None:
-        return record(outcome.status, outcome.reason)          # NO_ANSWER, BUSY, ... are values
-    leg = outcome.leg
-    try:
-        state, actions = engine.step(engine.new_state(variables), AnsweredEvent(offset_ms=0))
-        while True:
-            event = None                          # what the customer did while the robot acted
-            for action in actions:
-                if isinstance(action, SayAction):
-                    played = await leg.play(Prompt(action.text, action.audio, action.interruptible))
-                    if played.status == "hangup":
-                        event = HangupEvent(leg.offset_ms()); break
-                    if played.status == "interrupted":   # barge-in: the rest of this turn is dropped
-                        event = BargeInEvent(played.heard_text, leg.offset_ms()); break
-                elif isinstance(action, TransferAction):
-                    if not await leg.transfer(action.target or task.transfer_to):
-                        await leg.hangup()                   # the engine has ended; nobody to talk to
-                elif isinstance(action, HangUpAction):
-                    await leg.hangup()
-            if state.ended and event is None:
-                break
-            if event is None:                     # a listen that times out is a Silence
-                heard = await leg.listen(script.settings.silence_timeout_ms / 1000)
-                event = to_event(heard, leg.offset_ms())   # Speech->SpeechEvent, Silence->SilenceEvent,
-                                                           # Dtmf->DtmfEvent, Hangup->HangupEvent
-            state, actions = engine.step(state, event)
-            if state.ended and not actions:      # e.g. the customer hung up
-                break
-    finally:
-        await leg.hangup()                        # idempotent; never raises
-    talk_seconds = leg.elapsed_s
+The loop that drives a leg (play the engine's prompts, listen, step the engine, hang up) is written
+once, in `callbot.callflow.session.CallSession`; the dialer, `callbot chat` and the tests all run it.
 
 Rules a gateway keeps: `dial` never raises for a telephone outcome (busy, vacant number, a bad
-`sim_result`, a broken trunk are all statuses with a `reason`); only a programming error raises.
+`sim_result` or `sim_replies`, a broken trunk are all statuses with a `reason`); only a programming error raises.
 `hangup` is idempotent. A `listen` that times out is a `Silence`. After the customer hangs up,
 every `listen` returns `Hangup` and every `play` returns status "hangup" at once.
 """

@@ -8,14 +8,13 @@ information, goodbye), and the persona has colloquial Mandarin lines for each st
 write them (no punctuation, fillers such as 嗯 / 那个). Which line is said is drawn from
 (seed, phone, attempt, turn), so calls are reproducible and a redial sounds different.
 
-A customer property `sim_replies` scripts the exact replies instead: elements separated by `|`, an
-empty element is a silence, and `/dtmf 1`, `/hangup`, `/barge TEXT` work as in `callbot chat`
-(`/barge` speaks over the next interruptible prompt). When the replies run out the customer hangs up.
+A customer property `sim_replies` scripts the exact replies instead: elements separated by `|` in the
+reply language of `callbot chat` (`callbot.telephony.reply`: "" a silence, `/dtmf 1`, `/hangup`,
+`/barge TEXT` said over the next interruptible prompt). When the replies run out the customer hangs up.
 A customer property `sim_persona` picks a persona by name.
 
-Lines are written in a tiny reply language shared with `sim_replies`: text is speech, "" is silence,
-"/hangup" hangs up, "/dtmf N" presses a key, and "{option}" in a line is filled with an option the
-robot offered (6期, 周六上午...).
+Personas' lines are written in the same reply language, and "{option}" in a line is filled with an
+option the robot offered (6期, 周六上午...).
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from random import Random
 from typing import Protocol
 
 from callbot.telephony.gateway import Dtmf, Hangup, Heard, Prompt, Silence, Speech
+from callbot.telephony.reply import Reply, ReplyInvalid, parse_replies, parse_reply
 from callbot.telephony.sim.draw import rng, unit
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
     "Stage",
     "classify_prompt",
     "customer_for",
-    "parse_reply",
     "persona_for",
 ]
 
@@ -101,28 +100,15 @@ def classify_prompt(text: str, first: bool = False) -> Stage:
     return Stage.OFFER
 
 
-def parse_reply(element: str, options: Sequence[str] = (), keys: Sequence[str] = ()) -> Heard:
-    """One element of the reply language as what the robot hears; never raises (a call must not fail)."""
-    text = element.strip()
-    if not text:
+def _persona_line(line: str, options: Sequence[str], keys: Sequence[str]) -> Heard:
+    """A persona's line as heard: "{option}" filled with an option the robot offered; a key to press
+    when the prompt offered none is a silence (a call must not fail on a persona's line)."""
+    if "{option}" in line:
+        line = line.replace("{option}", options[0] if options else "第一个")
+    try:
+        return parse_reply(line, keys).heard
+    except ReplyInvalid:
         return Silence()
-    if text == "/hangup":
-        return Hangup()
-    if text.startswith("/dtmf"):
-        digit = text[len("/dtmf") :].strip()
-        if digit == "first" and keys:
-            digit = keys[0]
-        elif digit == "last" and keys:
-            digit = keys[-1]
-        if len(digit) == 1 and digit in "0123456789*#":
-            return Dtmf(digit)
-        return Silence()
-    if text.startswith("/barge"):
-        text = text[len("/barge") :].strip()
-        return Speech(text) if text else Silence()
-    if "{option}" in text:
-        text = text.replace("{option}", options[0] if options else "第一个")
-    return Speech(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,9 +336,9 @@ class PersonaCustomer:
             options = _OPTION.findall(prompts[-1].text) if prompts else []
             option = [draw.choice(options)] if options else []
             keys = _KEY.findall(text)
-            heard = parse_reply(draw.choice(variants), option, keys)
+            heard = _persona_line(draw.choice(variants), option, keys)
             if isinstance(heard, Dtmf) and not keys:
-                heard = parse_reply(variants[0], option, keys) if not variants[0].startswith("/") else Silence()
+                heard = _persona_line(variants[0], option, keys) if not variants[0].startswith("/") else Silence()
         if isinstance(heard, Speech):
             self._said += 1
             if draw.random() < self.persona.fillers and not heard.text.startswith(_FILLERS):
@@ -370,7 +356,7 @@ class PersonaCustomer:
 class ScriptedCustomer:
     """A customer who says exactly `replies` (the `sim_replies` language), then hangs up."""
 
-    replies: list[str]
+    replies: list[Reply]
     key: tuple[object, ...] = ()
     _next: int = 0
 
@@ -380,16 +366,17 @@ class ScriptedCustomer:
 
     @classmethod
     def parse(cls, text: str, key: tuple[object, ...] = ()) -> ScriptedCustomer:
-        return cls(text.split("|"), key)
+        """The customer of a `sim_replies` value; `ReplyInvalid` names a bad element."""
+        return cls(parse_replies(text.split("|"), where="sim_replies element"), key)
 
     def hear(self, prompt: Prompt) -> None:
         return None
 
     def during(self, prompt: Prompt) -> Interjection | None:
-        if self._next < len(self.replies) and self.replies[self._next].strip().startswith("/barge"):
+        if self._next < len(self.replies) and self.replies[self._next].barge:
             if not prompt.interruptible:
                 return None  # said over a prompt that does not stop: heard at the next listen
-            heard = parse_reply(self.replies[self._next])
+            heard = self.replies[self._next].heard
             self._next += 1
             return Interjection(0.5, heard)
         return None
@@ -397,9 +384,11 @@ class ScriptedCustomer:
     def reply(self) -> Heard:
         if self._next >= len(self.replies):
             return Hangup()
-        element = self.replies[self._next]
+        reply = self.replies[self._next]
         self._next += 1
-        return parse_reply(element)
+        if reply.barge and reply.heard == Speech(""):
+            return Silence()  # nothing recognisable was said over the prompt, and nothing after it
+        return reply.heard
 
     def think_seconds(self) -> float:
         return 1.0

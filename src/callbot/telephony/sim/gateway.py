@@ -26,6 +26,7 @@ from callbot.telephony.gateway import (
     Speech,
     scaled_sleep,
 )
+from callbot.telephony.reply import ReplyInvalid
 from callbot.telephony.sim.carrier import SimCarrier
 from callbot.telephony.sim.customer import SimCustomer, customer_for
 
@@ -86,7 +87,10 @@ class SimGateway:
         await self.wait(decision.ring_seconds)
         if decision.status is not DialStatus.ANSWERED:
             return DialOutcome(decision.status, decision.ring_seconds, None, decision.reason)
-        customer = customer_for(request.callee, request.properties, seed=self.seed, attempt=request.attempt)
+        try:
+            customer = customer_for(request.callee, request.properties, seed=self.seed, attempt=request.attempt)
+        except ReplyInvalid as exc:  # like a bad sim_result: shown in the call record, never raised
+            return DialOutcome(DialStatus.SYSTEM_ERROR, decision.ring_seconds, None, str(exc))
         leg = SimLeg(self, request.call_id, customer)
         self._legs.add(leg)
         return DialOutcome(decision.status, decision.ring_seconds, leg, decision.reason)
