@@ -130,6 +130,14 @@ def _construct_bool(loader: yaml.SafeLoader, node: yaml.Node) -> bool | _Yaml11B
 _Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 
 
+_TOO_DEEP = "the document is nested too deeply"
+
+
+def _unprintable(exc: yaml.reader.ReaderError) -> str:
+    character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return f"character U+{character:04X} is not allowed (control characters cannot appear in YAML)"
+
+
 def _parse_document(text: str, problems: list[tuple[str, str]]) -> object:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
@@ -148,12 +156,24 @@ def _parse_document(text: str, problems: list[tuple[str, str]]) -> object:
         except json.JSONDecodeError as exc:
             problems.append((f"line {exc.lineno}", f"JSON syntax error: {exc.msg} (column {exc.colno})"))
             return None
+        except RecursionError:
+            problems.append(("(document)", _TOO_DEEP))
+            return None
         for key in duplicates:
             problems.append(("(document)", f"duplicate key '{key}': the later one would silently win"))
         return data
-    loader = _Loader(text)
+    try:
+        # The reader checks every character when it is made: a control character fails here.
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        problems.append((f"line {line}", f"YAML syntax error: {_unprintable(exc)}"))
+        return None
     try:
         data = loader.get_single_data()
+    except RecursionError:
+        problems.append(("(document)", _TOO_DEEP))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}" if mark is not None else "(document)"
