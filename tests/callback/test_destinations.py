@@ -15,7 +15,7 @@ from sqlalchemy import select
 from callbot.app import create_app
 from callbot.callback import handshake, outbox
 from callbot.callback import service as callback_service
-from callbot.callback.delivery import AiohttpPoster, Deliverer
+from callbot.callback.delivery import AiohttpPoster, Deliverer, Delivery
 from callbot.callback.receiver import CallbackReceiver
 from callbot.errors import ValidationFailed
 from callbot.kit import msgcrypt
@@ -210,3 +210,27 @@ async def test_the_yiwise2023_handshake_goes_only_where_callbacks_may(receiver: 
     assert refused.value.problems[0][0] == "url"
     assert "127.0.0.1" in refused.value.problems[0][1]
     assert receiver.count == 0
+
+
+class CountingPolicy(EgressPolicy):
+    """The default policy, counting the URLs it judges."""
+
+    def check_url(self, url: str) -> str:
+        object.__setattr__(self, "judged", getattr(self, "judged", 0) + 1)
+        return super().check_url(url)
+
+
+async def test_the_poster_judges_each_url_once_and_keeps_refusing_a_refused_one(receiver: CallbackReceiver) -> None:
+    policy = CountingPolicy.parse("127.0.0.1")
+    poster = AiohttpPoster(8, policy)
+    delivery = Delivery(receiver.url, b"{}", {"Content-Type": "application/json"}, lambda status, _body: status == 200)
+    refused = Delivery("http://10.1.2.3/cb", b"{}", {}, lambda status, _body: status == 200)
+    try:
+        for _ in range(3):
+            assert (await poster.post(delivery, 5.0))[0] == 200
+            status, _body, error, _ms = await poster.post(refused, 5.0)
+            assert status is None and error.startswith("refused: 10.1.2.3 is a private address")
+    finally:
+        await poster.close()
+    assert receiver.count == 3
+    assert getattr(policy, "judged", 0) == 2

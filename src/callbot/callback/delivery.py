@@ -113,6 +113,9 @@ class AiohttpPoster:
         self._egress = egress or EgressPolicy()
         self._resolver = resolver  # what answers DNS questions (the system's by default)
         self._session: aiohttp.ClientSession | None = None
+        # The URL check depends on the URL and the policy alone, and parsing addresses costs more than a
+        # post's own bookkeeping: each URL is judged once (refusal message, "" when it may be used).
+        self._judged: dict[str, str] = {}
 
     async def post(self, delivery: Delivery, timeout_seconds: float) -> Posted:
         if self._session is None:
@@ -121,8 +124,10 @@ class AiohttpPoster:
             )
             self._session = aiohttp.ClientSession(connector=connector)
         started = time.perf_counter()
+        refusal = self._judge(delivery.url)
+        if refusal:
+            return None, b"", f"refused: {refusal}"[:500], _ms(started)
         try:
-            self._egress.check_url(delivery.url)
             async with self._session.post(
                 delivery.url,
                 data=delivery.body,
@@ -132,10 +137,23 @@ class AiohttpPoster:
             ) as response:
                 body = await response.content.read(4096)
                 return response.status, body, "", _ms(started)
-        except ForbiddenDestination as exc:
+        except ForbiddenDestination as exc:  # from the resolver: an address the name resolved to
             return None, b"", f"refused: {exc}"[:500], _ms(started)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             return None, b"", f"{type(exc).__name__}: {exc}"[:500], _ms(started)
+
+    def _judge(self, url: str) -> str:
+        refusal = self._judged.get(url)
+        if refusal is None:
+            try:
+                self._egress.check_url(url)
+                refusal = ""
+            except ForbiddenDestination as exc:
+                refusal = str(exc)
+            if len(self._judged) >= 4096:  # tenants' URLs are few; a flood of distinct ones is not kept
+                self._judged.clear()
+            self._judged[url] = refusal
+        return refusal
 
     async def close(self) -> None:
         if self._session is not None:
