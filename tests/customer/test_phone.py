@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callbot.customer.phone import InvalidPhone, area_code, normalise_phone
+from callbot.customer.phone import InvalidPhone, area_code, normalise_phone, plain_mobile
 
 
 @pytest.mark.parametrize(
@@ -73,14 +73,12 @@ def test_other_scripts_digits_are_not_phone_numbers() -> None:
         normalise_phone("١٣٩٠٠٠٠١٢٣٤")  # Arabic-Indic digits
 
 
-def test_the_region_of_a_mobile_prefix_is_the_geocoders() -> None:
+def test_the_region_and_carrier_of_a_mobile_prefix_are_the_librarys() -> None:
     """The prefix table is read directly for speed; it must give what the library's geocoder gives."""
     import random
 
     import phonenumbers
-    from phonenumbers import geocoder
-
-    from callbot.customer.phone import _country_name, _mobile_region
+    from phonenumbers import carrier, geocoder
 
     rng = random.Random(7)
     prefixes = [f"{rng.choice((130, 135, 139, 147, 150, 166, 170, 177, 186, 191, 199))}{rng.randrange(10_000):04d}"]
@@ -90,7 +88,9 @@ def test_the_region_of_a_mobile_prefix_is_the_geocoders() -> None:
         number = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix + "0000"))
         if not phonenumbers.is_valid_number(number):
             continue
-        fast = _mobile_region(prefix) or _country_name()
-        assert fast == geocoder.description_for_valid_number(number, "zh"), prefix
+        assert plain_mobile(prefix + "0000") == (
+            carrier.name_for_valid_number(number, "zh"),
+            geocoder.description_for_valid_number(number, "zh"),
+        ), prefix
         compared += 1
     assert compared > 1000

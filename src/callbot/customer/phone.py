@@ -16,6 +16,11 @@ from phonenumbers import carrier as pn_carrier
 from phonenumbers import geocoder as pn_geocoder
 from phonenumbers.geodata import GEOCODE_DATA, GEOCODE_LONGEST_PREFIX
 
+# A mobile's region is read from the library's table by prefix, at most 7 digits after the 86: all of a
+# 7-digit prefix's numbers share one region only while the table holds no longer prefixes.
+if GEOCODE_LONGEST_PREFIX > 9:
+    raise ImportError("phonenumbers' geocoding table has prefixes longer than 9 digits: check _learn")
+
 _STRIP = re.compile(r"[\s\-().]")
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _LANDLINE = re.compile(r"^0[1-9][0-9]{8,10}$")
@@ -87,10 +92,36 @@ MOBILE_PREFIXES: dict[str, tuple[str, str] | None] = {}
 
 
 def _learn(prefix7: str) -> tuple[str, str] | None:
-    valid, carrier = _mobile_block(prefix7[:5])
-    answer = (carrier, _mobile_region(prefix7) or _country_name()) if valid else None
-    MOBILE_PREFIXES[prefix7] = answer = _ANSWERS.setdefault(answer, answer)
+    """Ask once for a prefix: its own region when the table names one, else its 6-digit stem's answer."""
+    try:
+        answer = _PREFIX6[prefix7[:6]]
+    except KeyError:
+        answer = _learn_prefix6(prefix7[:6])
+    if answer is not None:
+        names = GEOCODE_DATA.get("86" + prefix7)  # the table's longest keys are the 7-digit prefixes
+        if names is not None and (region := names.get("zh")) is not None:
+            answer = _answer(answer[0], region)
+    MOBILE_PREFIXES[prefix7] = answer
     return answer
+
+
+# Answers of 6-digit stems (carrier, and the region of the longest shorter prefix the table names): the ten
+# 7-digit prefixes of a stem share them unless the table names their own region, so the slower part of a
+# look-up is done once per stem.
+_PREFIX6: dict[str, tuple[str, str] | None] = {}
+
+
+def _learn_prefix6(prefix6: str) -> tuple[str, str] | None:
+    valid, carrier = _mobile_block(prefix6[:5])
+    answer = _answer(carrier, _stem_region("86" + prefix6) or _country_name()) if valid else None
+    _PREFIX6[prefix6] = answer
+    return answer
+
+
+def _answer(carrier: str, region: str) -> tuple[str, str]:
+    """The shared tuple for an answer: a million customers hold a few hundred distinct ones."""
+    key = (carrier, region)
+    return _ANSWERS.setdefault(key, key)
 
 
 def plain_mobile(text: str) -> tuple[str, str] | None:
@@ -104,18 +135,16 @@ def plain_mobile(text: str) -> tuple[str, str] | None:
         return _learn(text[:7])
 
 
-def _mobile_region(prefix7: str) -> str | None:
-    """The 归属地 of a mobile prefix straight from the library's prefix table, as its geocoder finds it
-    (the longest prefix with a Chinese name), or None where it has none (the geocoder then names the
-    country). A random list holds hundreds of thousands of distinct prefixes; the geocoder spends 20 µs on
-    each, this about 1 µs."""
-    key = "86" + prefix7 + "0000"
-    for length in range(min(GEOCODE_LONGEST_PREFIX, len(key)), 6, -1):
-        names = GEOCODE_DATA.get(key[:length])
+def _stem_region(stem: str) -> str | None:
+    """The Chinese name of the longest prefix of `stem` ("86" and 6 digits) that the table names, as the
+    library's geocoder finds it (which spends some 20 µs a number, too slow for a million rows); None where it
+    names none (the geocoder then names the country)."""
+    for length in (8, 7):
+        names = GEOCODE_DATA.get(stem[:length])
         if names is not None and (name := names.get("zh")) is not None:
             return name
     # Shorter prefixes are few: look them up in their own short list rather than probe every length.
-    return next((name for stem, name in _SHORT_CN_PREFIXES if key.startswith(stem)), None)
+    return next((name for prefix, name in _SHORT_CN_PREFIXES if stem.startswith(prefix)), None)
 
 
 def _short_mobile_prefixes() -> list[tuple[str, str]]:
@@ -128,7 +157,7 @@ def _short_mobile_prefixes() -> list[tuple[str, str]]:
 _SHORT_CN_PREFIXES = _short_mobile_prefixes()
 
 
-_ANSWERS: dict[tuple[str, str] | None, tuple[str, str] | None] = {}
+_ANSWERS: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 @cache
