@@ -11,7 +11,7 @@ import pytest
 from callbot.dialogue.nlu import IntentDefinition, IntentRecognizer
 from callbot.dialogue.nlu.embedding import SentenceEmbedder, sentence_embedder
 from callbot.dialogue.nlu.model import base_model
-from callbot.dialogue.nlu.recognizer import prepare
+from callbot.dialogue.nlu.recognizer import NGRAMS_DECIDE, prepare
 
 
 class CountingEmbedder:
@@ -39,7 +39,7 @@ def test_a_reply_the_ngrams_are_near_certain_of_is_not_embedded(counting: Counti
     got = nlu.recognize("不需要了谢谢")
     assert got.intent == "reject"
     assert got.evidence.startswith("n-gram模型")
-    assert got.confidence >= 0.97
+    assert got.confidence >= NGRAMS_DECIDE
     assert counting.embedded == []
 
 
@@ -80,3 +80,13 @@ def test_the_ngram_vector_is_shared_by_both_opinions() -> None:
     assert gate is not None
     assert gate.intent in model.classes
     assert 0.0 < gate.probability <= 1.0
+
+
+def test_chatter_the_ngrams_are_sure_of_still_meets_the_keyword_rules_without_embedding(
+    counting: CountingEmbedder,
+) -> None:
+    nlu = IntentRecognizer(embedder=counting)
+    got = nlu.recognize("喂喂喂能听见吗")
+    assert got.intent == "unknown"
+    assert "确认线路" in got.evidence
+    assert counting.embedded == []

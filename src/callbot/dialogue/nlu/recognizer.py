@@ -35,6 +35,9 @@ _BASE_LEXICON: HomophoneLexicon | None = None
 MIN_MODEL_PROBABILITY = 0.30
 # A script example said almost word for word (pinyin ratio) names the reply's intent.
 EXAMPLE_SAID = 0.90
+# A script example this close in sound (pinyin ratio) is weighed with the embedding even when the n-gram
+# block alone is near certain.
+EXAMPLE_NEAR = 0.60
 # A script example decides when the probability that it names the intent is at least this, and at least
 # the model's probability for its own best intent (both on the same calibrated scale).
 EXAMPLE_MIN = 0.5
@@ -42,8 +45,8 @@ EXAMPLE_MIN = 0.5
 # apart from the training data; see docs/nlu.md).
 MODEL_DECIDES = 0.8
 # At or above this probability the n-gram block alone decides, and the reply is not embedded (most of a
-# turn's cost); measured by cross-validation (docs/nlu.md).
-NGRAMS_DECIDE = 0.97
+# turn's cost). 5-fold cross-validation at 0.90, 0.95 and 0.97 scored as never deciding (docs/nlu.md).
+NGRAMS_DECIDE = 0.90
 # An affirm/deny/reject keyword inside a question (孩子几岁可以学) yields to the model when it names a
 # question intent with at least this probability.
 QUESTION_YIELDS = 0.30
@@ -207,9 +210,16 @@ class IntentRecognizer:
         for kw in self._own_kw:
             if km := kw.pattern.search(t):
                 return self._hit(kw.intent, km.group(0), fixes, 0.92, keyword=kw)
-        said = self._said(core)
-        if said is None and (r := self._ngrams_decide(reply)):
-            return r
+        heard = self._pinyin_closest(core)
+        said = self._said(heard)
+        # a script example that sounds much like the reply is weighed with the embedding, as its paraphrase may be
+        # the script's intent where the n-grams name a built-in one (能改到周四吗 against 能不能改到下周三)
+        if (heard is None or heard[1] < EXAMPLE_NEAR) and (quick := self._ngrams_decide(reply)):
+            # a reply sure to carry no intent of the library (chatter, a line check) still meets the keyword
+            # rules, as it does when the whole model names it unknown
+            if quick.intent == UNKNOWN:
+                return self._by_rules(raw, t, core, texts, fixes, context, reply) or quick
+            return quick
         predicted = reply.prediction
         example = said or self._example(core, reply)
         if (
@@ -360,10 +370,10 @@ class IntentRecognizer:
         return None
 
     def _ngrams_decide(self, reply: _Reply) -> Recognition | None:
-        """The n-gram block alone when it is near certain (the caller first checks that no script example was
-        said almost word for word: that example and the whole model are weighed as usual)."""
+        """The n-gram block alone when it is near certain (the caller first checks that no script example
+        sounds much like the reply: that example and the whole model are then weighed as usual)."""
         g = reply.gate
-        if g is None or g.intent == UNKNOWN or g.probability < self._ngrams_threshold:
+        if g is None or g.probability < self._ngrams_threshold:
             return None
         evidence = f"n-gram模型{g.probability:.2f}"
         if g.example:
@@ -372,16 +382,20 @@ class IntentRecognizer:
             evidence += "（拼音匹配：" + "，".join(f"「{f.heard}」→「{f.word}」" for f in reply.fixes) + "）"
         return Recognition(g.intent, round(g.probability, 3), evidence)
 
-    def _said(self, core: str) -> _ExampleMatch | None:
-        """The script example said almost word for word (pinyin), whatever ASR made of the characters."""
+    def _pinyin_closest(self, core: str) -> tuple[int, float] | None:
+        """The script example closest to the reply in sound (index, pinyin ratio 0-1), if the script has any."""
         if not self._ex_texts:
             return None
         key = " ".join(char_key(c) for c in core)
         hit = process.extractOne(key, self._ex_keys, scorer=fuzz.ratio)
-        if hit is None or hit[1] / 100.0 < EXAMPLE_SAID:
+        return None if hit is None else (int(hit[2]), hit[1] / 100.0)
+
+    def _said(self, heard: tuple[int, float] | None) -> _ExampleMatch | None:
+        """The script example said almost word for word (pinyin), whatever ASR made of the characters."""
+        if heard is None or heard[1] < EXAMPLE_SAID:
             return None
-        i = int(hit[2])
-        return _ExampleMatch(self._ex_intents[i], self._ex_texts[i], hit[1] / 100.0, min(0.97, hit[1] / 100.0))
+        i, ratio = heard
+        return _ExampleMatch(self._ex_intents[i], self._ex_texts[i], ratio, min(0.97, ratio))
 
     def _example(self, core: str, reply: _Reply) -> _ExampleMatch | None:
         """The script example closest to the reply by embedding, with the probability that it names the
