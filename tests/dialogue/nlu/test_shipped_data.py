@@ -48,9 +48,10 @@ def test_model_weights_are_up_to_date_with_the_training_files() -> None:
     assert shipped.sources == fresh.sources, REGENERATE
     assert shipped.classes == fresh.classes, REGENERATE
     assert shipped.vocab == fresh.vocab, REGENERATE
-    for name in ("idf", "coef_t", "bias", "dense_coef_t"):
+    for name in ("idf", "coef_t", "bias", "dense_coef_t", "gate_coef_t", "gate_bias"):
         np.testing.assert_allclose(getattr(shipped, name), getattr(fresh, name), atol=1e-3, err_msg=REGENERATE)
     assert (shipped.dense_scale, shipped.temperature) == (fresh.dense_scale, fresh.temperature), REGENERATE
+    assert shipped.gate_temperature == fresh.gate_temperature, REGENERATE
     assert (shipped.neighbour_a, shipped.neighbour_b) == (fresh.neighbour_a, fresh.neighbour_b), REGENERATE
 
 

@@ -103,6 +103,11 @@ class ModelWeights:
     line_vectors: npt.NDArray[np.int8] | None = None
     line_scale: float = 1.0
     line_classes: npt.NDArray[np.uint8] | None = None
+    # the n-gram block alone (n_features, n_classes), its intercepts and temperature: it decides without the
+    # embedding when it is near certain (recognizer.NGRAMS_DECIDE), which spares most of a turn's cost
+    gate_coef_t: npt.NDArray[np.float32] | None = None
+    gate_bias: npt.NDArray[np.float32] | None = None
+    gate_temperature: float = 1.0
 
 
 def _b64(a: npt.NDArray[np.float32]) -> str:
@@ -130,6 +135,10 @@ def dump_weights(w: ModelWeights) -> str:
     }
     if w.dense_coef_t is not None:
         doc["dense_coef_t"] = _b64(w.dense_coef_t)
+    if w.gate_coef_t is not None and w.gate_bias is not None:
+        doc["gate_coef_t"] = _b64(w.gate_coef_t)
+        doc["gate_bias"] = _b64(w.gate_bias)
+        doc["gate_temperature"] = w.gate_temperature
     if w.line_vectors is not None and w.line_classes is not None:
         doc["line_scale"] = w.line_scale
         doc["line_vectors"] = base64.b64encode(np.ascontiguousarray(w.line_vectors, dtype=np.int8).tobytes()).decode()
@@ -158,6 +167,9 @@ def load_weights() -> ModelWeights:
             if "line_vectors" in doc
             else None
         ),
+        gate_coef_t=_unb64(doc["gate_coef_t"]).reshape(len(vocab), len(classes)) if "gate_coef_t" in doc else None,
+        gate_bias=_unb64(doc["gate_bias"]) if "gate_bias" in doc else None,
+        gate_temperature=float(doc.get("gate_temperature", 1.0)),
         line_scale=float(doc.get("line_scale", 1.0)),
         line_classes=np.frombuffer(base64.b64decode(doc["line_classes"]), dtype=np.uint8)
         if "line_classes" in doc
@@ -178,6 +190,11 @@ class LinearIntentModel:
         self._dense_scale = weights.dense_scale
         self._temperature = weights.temperature
         self._neighbour = (weights.neighbour_a, weights.neighbour_b)
+        self._gate: npt.NDArray[np.float32] | None = weights.gate_coef_t
+        self._gate_bias: npt.NDArray[np.float64] | None = (
+            weights.gate_bias.astype(np.float64) if weights.gate_bias is not None else None
+        )
+        self._gate_temperature = weights.gate_temperature
         # kept as int8 (a quarter of the memory); one intent's lines are widened when a script example asks
         self._lines: dict[str, npt.NDArray[np.int8]] = {}
         self._line_scale = weights.line_scale
@@ -198,20 +215,44 @@ class LinearIntentModel:
         ids = np.fromiter((i for r in rows for i in r), dtype=np.int32, count=int(indptr[-1]))
         return _ExampleBank(tuple(texts), ids, indptr, sizes)
 
-    def _nearest(self, text: str, intent: str) -> tuple[str, float]:
+    def ngrams(self, text: str) -> NGrams:
+        """The TF-IDF vector of a cleaned reply, computed once per reply and shared by ``gate``, ``predict``
+        and the nearest training sentence."""
+        feats = features(text)
+        counts = Counter(f for f in feats if f in self._vocab)
+        idx = np.fromiter((self._vocab[f] for f in counts), dtype=np.intp, count=len(counts))
+        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
+        w = tf * self._idf[idx]
+        if len(w):
+            w /= math.sqrt(float(w @ w))
+        return NGrams(idx, w, len(set(feats)))
+
+    def _nearest(self, grams: NGrams, intent: str) -> tuple[str, float]:
         bank = self._examples.get(intent)
-        if bank is None or not bank.texts:
+        if bank is None or not bank.texts or grams.idx.size == 0:
             return "", 0.0
-        mine = set(features(text))
-        ids = np.fromiter((self._vocab[f] for f in mine if f in self._vocab), dtype=np.int32)
-        if ids.size == 0:
-            return "", 0.0
-        hit = np.isin(bank.ids, ids).astype(np.float64)
+        hit = np.isin(bank.ids, grams.idx).astype(np.float64)
         common = np.add.reduceat(np.append(hit, 0.0), bank.indptr[:-1]) if hit.size else np.zeros(len(bank.texts))
         common[np.diff(bank.indptr) == 0] = 0.0
-        sims = common / np.sqrt(len(mine) * bank.sizes)
+        sims = common / np.sqrt(grams.distinct * bank.sizes)
         best = int(sims.argmax())
         return (bank.texts[best], float(sims[best])) if sims[best] > 0 else ("", 0.0)
+
+    def _prediction(self, scores: npt.NDArray[np.float64], temperature: float, grams: NGrams) -> Prediction:
+        scores = scores / temperature
+        scores -= scores.max()
+        probs = np.exp(scores)
+        probs /= probs.sum()
+        best = int(probs.argmax())
+        intent = self.classes[best]
+        example, sim = self._nearest(grams, intent)
+        return Prediction(intent, float(probs[best]), example, sim)
+
+    def gate(self, grams: NGrams) -> Prediction | None:
+        """The n-gram block alone (no embedding), or None when the model has none or the reply has no known n-gram."""
+        if self._gate is None or self._gate_bias is None or grams.idx.size == 0:
+            return None
+        return self._prediction(self._gate_bias + grams.w @ self._gate[grams.idx], self._gate_temperature, grams)
 
     @property
     def uses_embedding(self) -> bool:
@@ -232,31 +273,31 @@ class LinearIntentModel:
             return 0.0
         return float((lines.astype(np.float32) @ vector).max()) / self._line_scale
 
-    def predict(self, text: str, vector: npt.NDArray[np.float32] | None = None) -> Prediction:
+    def predict(
+        self, text: str, vector: npt.NDArray[np.float32] | None = None, grams: NGrams | None = None
+    ) -> Prediction:
         """``text``: the cleaned reply (recognizer.prepare); ``vector``: its sentence embedding, when
-        ``uses_embedding``."""
-        counts = Counter(f for f in features(text) if f in self._vocab)
-        if not counts and vector is None:
+        ``uses_embedding``; ``grams``: ``ngrams(text)`` when the caller already has it."""
+        grams = grams or self.ngrams(text)
+        if grams.idx.size == 0 and vector is None:
             return Prediction("unknown", 0.0, "", 0.0)
         scores = self._bias.copy()
-        if counts:
-            idx = np.fromiter((self._vocab[f] for f in counts), dtype=np.intp, count=len(counts))
-            tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
-            w = tf * self._idf[idx]
-            w /= math.sqrt(float(w @ w))
-            scores += w @ self._coef_t[idx]
+        if grams.idx.size:
+            scores += grams.w @ self._coef_t[grams.idx]
         if self._dense is not None:
             if vector is None:
                 raise ValueError("this model scores the sentence embedding too: pass the reply's vector")
             scores += (vector.astype(np.float64) * self._dense_scale) @ self._dense
-        scores /= self._temperature
-        scores -= scores.max()
-        probs = np.exp(scores)
-        probs /= probs.sum()
-        best = int(probs.argmax())
-        intent = self.classes[best]
-        example, sim = self._nearest(text, intent)
-        return Prediction(intent, float(probs[best]), example, sim)
+        return self._prediction(scores, self._temperature, grams)
+
+
+@dataclass(frozen=True)
+class NGrams:
+    """A reply's n-grams known to the model: vocabulary ids and unit-length sublinear TF-IDF weights."""
+
+    idx: npt.NDArray[np.intp]
+    w: npt.NDArray[np.float64]
+    distinct: int  # distinct n-grams of the reply, known or not (the nearest sentence's denominator)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@
 
 writes ``data/pinyin.json`` (toneless default reading of every CJK character, from pypinyin) and
 ``data/model.json`` (TF-IDF vocabulary, idf and logistic-regression weights over the n-grams and the
-sentence embedding, fitted by scikit-learn on every ``data/train*.jsonl``, see model.training_files; a
-temperature fitted on out-of-fold predictions; the calibration of example similarity). Run it after
-editing or adding a training file, the rules' homophone lexicon or the features;
+sentence embedding, and over the n-grams alone, fitted by scikit-learn on every ``data/train*.jsonl``, see
+model.training_files; temperatures fitted on out-of-fold predictions; the calibration of example
+similarity). Run it after editing or adding a training file, the rules' homophone lexicon or the features;
 tests/dialogue/nlu/test_shipped_data.py fails while the shipped files are stale. Neither pypinyin nor
 scikit-learn is needed to recognise: they are imported only here.
 """
@@ -145,11 +145,14 @@ def fit(
     vec = TfidfVectorizer(analyzer=model.features, sublinear_tf=True, min_df=MIN_DF)
     vec.fit(texts)
     clf: Any = _fit_linear(_design(vec, texts, vectors), labels)
+    # the n-gram block alone: it decides without the embedding when near certain
+    gate: Any = _fit_linear(vec.transform(texts), labels)
     classes = [str(c) for c in clf.classes_]
-    temperature, neighbour = 1.0, (0.0, 0.0)
+    temperature, gate_temperature, neighbour = 1.0, 1.0, (0.0, 0.0)
     if calibrate:
         gold = np.array([classes.index(y) for y in labels], dtype=np.intp)
         logits = np.zeros((len(texts), len(classes)))
+        gate_logits = np.zeros((len(texts), len(classes)))
         folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
         for train_idx, test_idx in folds.split(texts, labels):
             fold_vec = TfidfVectorizer(analyzer=model.features, sublinear_tf=True, min_df=MIN_DF)
@@ -159,7 +162,10 @@ def fit(
             logits[test_idx] = fold.decision_function(
                 _design(fold_vec, [texts[i] for i in test_idx], vectors[test_idx])
             )
+            fold_gate: Any = _fit_linear(fold_vec.transform(fold_texts), [labels[i] for i in train_idx])
+            gate_logits[test_idx] = fold_gate.decision_function(fold_vec.transform([texts[i] for i in test_idx]))
         temperature = _temperature(logits, gold)
+        gate_temperature = _temperature(gate_logits, gold)
         neighbour = _neighbour_calibration(vectors, labels)
     vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
     n_sparse = len(vocab)
@@ -180,6 +186,9 @@ def fit(
         line_vectors=np.round(vectors * line_scale).astype(np.int8),
         line_scale=line_scale,
         line_classes=np.array([classes.index(y) for y in labels], dtype=np.uint8),
+        gate_coef_t=np.ascontiguousarray(np.asarray(gate.coef_, dtype=np.float32).T),
+        gate_bias=np.asarray(gate.intercept_, dtype=np.float32),
+        gate_temperature=gate_temperature,
     )
 
 
