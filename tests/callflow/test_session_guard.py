@@ -3,6 +3,7 @@ every prompt and before every listen, and once the answer is no it hangs up with
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from callbot.callflow.session import INTERRUPTED, place_call
@@ -12,7 +13,9 @@ from callbot.dialogue.script import load_script_file
 from callbot.kit.clock import FrozenClock
 from callbot.telephony.gateway import DialRequest
 from callbot.telephony.sim import SimGateway
-from conftest import T0
+
+# The suite's frozen start: 10:00 in Shanghai, inside default calling hours.
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "scripts" / "credit_card_instalment.yaml"
 VARIABLES = {"name": "王先生", "bank": "招商银行", "amount": "3200"}
