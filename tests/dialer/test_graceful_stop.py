@@ -36,7 +36,9 @@ async def test_stopping_keeps_the_leases_of_calls_still_talking(store: Store) ->
         daily_end="23:59:59",
     )
     await start(store, campaign)
-    dialer = sim_dialer(store, speed=30.0, lease_seconds=1.0, tick_seconds=0.05)
+    # A call of several seconds in real time against a 2 s lease (renewed every 0.67 s): leases long, with
+    # room for a renewal delayed by a loaded machine.
+    dialer = sim_dialer(store, speed=15.0, lease_seconds=2.0, tick_seconds=0.05)
     stop = asyncio.Event()
     runner = asyncio.create_task(dialer.run(stop))
     while not dialer._calls:
