@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select, update
-
 from callbot.errors import InvalidState, NotFound, QuotaExceeded, ValidationFailed
 from callbot.kit.db import Tx
-from callbot.kit.paging import Page, PageRequest, paginate
+from callbot.kit.paging import Page, PageRequest
 from callbot.kit.secrets import random_hex
 from callbot.line import service as line_service
-from callbot.models import Customer, Task, Tenant
-from callbot.models.enums import CallResult, CustomerStatus, TaskMode, TaskStatus
+from callbot.models import Task, Tenant
+from callbot.models.enums import CallResult, TaskMode, TaskStatus
 from callbot.script import service as script_service
+from callbot.task import repository
 from callbot.task.schemas import RedialRule, TaskAlerts, TaskCreate, TaskFilter, TaskUpdate, Window
-from callbot.task.states import SYSTEM_TRANSITIONS, TaskAction, may_edit, user_target
+from callbot.task.states import RUNNING, SYSTEM_TRANSITIONS, TaskAction, may_edit, user_target
 
 
 class TaskNotFound(NotFound):
@@ -58,8 +58,8 @@ async def create_task(tx: Tx, tenant: Tenant, data: TaskCreate, *, owner_user_id
         updated_at=now,
     )
     task.lines = lines
-    tx.session.add(task)
-    await tx.session.flush()
+    repository.add(tx, task)
+    await repository.flush(tx)
     return task
 
 
@@ -68,42 +68,21 @@ async def get_task(
 ) -> Task:
     """A task of the tenant. Deleted tasks are hidden unless `include_deleted` (callbacks about what
     happened before the deletion still go out)."""
-    query = select(Task).where(Task.id == task_id, Task.tenant_id == tenant.id)
-    if not include_deleted:
-        query = query.where(Task.deleted.is_(False))
-    if for_update:
-        # The lock is worth something only if the row is read again under it, not served from the session.
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    task = await tx.session.scalar(query)
+    task = await repository.find(tx, tenant.id, task_id, for_update=for_update, include_deleted=include_deleted)
     if task is None:
         raise TaskNotFound(f"no task with id {task_id}")
     return task
 
 
 async def get_task_by_sn(tx: Tx, tenant: Tenant, sn: str) -> Task:
-    task = await tx.session.scalar(
-        select(Task).where(Task.sn == sn, Task.tenant_id == tenant.id, Task.deleted.is_(False))
-    )
+    task = await repository.find_by_sn(tx, tenant.id, sn)
     if task is None:
         raise TaskNotFound(f"no task with sn {sn}")
     return task
 
 
-def _list_query(tenant: Tenant, filters: TaskFilter) -> Select[Task]:
-    query = select(Task).where(Task.tenant_id == tenant.id, Task.deleted.is_(False))
-    if filters.name:
-        query = query.where(Task.name.contains(filters.name, autoescape=True))
-    if filters.status:
-        query = query.where(Task.status.in_(filters.status))
-    if filters.created_from is not None:
-        query = query.where(Task.created_at >= filters.created_from)
-    if filters.created_to is not None:
-        query = query.where(Task.created_at < filters.created_to)
-    return query.order_by(Task.id.desc())
-
-
 async def list_tasks(tx: Tx, tenant: Tenant, filters: TaskFilter, page: PageRequest) -> Page[Task]:
-    return await paginate(tx.session, _list_query(tenant, filters), page)
+    return await repository.page(tx, tenant.id, filters, page)
 
 
 async def update_task(tx: Tx, tenant: Tenant, task_id: int, changes: TaskUpdate) -> Task:
@@ -152,7 +131,7 @@ async def update_task(tx: Tx, tenant: Tenant, task_id: int, changes: TaskUpdate)
     if changes.interrupted_retries is not None:
         task.interrupted_retries = changes.interrupted_retries
     task.updated_at = tx.now()
-    await tx.session.flush()
+    await repository.flush(tx)
     return task
 
 
@@ -168,25 +147,20 @@ async def apply_action(tx: Tx, tenant: Tenant, task_id: int, action: TaskAction)
         # Never dial on a draft: the script may have been swapped while the task was paused.
         script = await script_service.get_script(tx, tenant, task.script_id)
         await script_service.approved_document(tx, script)
-    if action is TaskAction.START:
-        task.started_at = tx.now()
-    if target is TaskStatus.TERMINATE:
-        task.finished_at = tx.now()
-    task.status = target
-    task.updated_at = tx.now()
-    await tx.session.flush()
+    _move(task, target, tx.now())
+    await repository.flush(tx)
     return task
 
 
 async def delete_task(tx: Tx, tenant: Tenant, task_id: int) -> Task:
     """Hide the task; one still active is stopped first. Its records stay."""
     task = await get_task(tx, tenant, task_id, for_update=True)
-    if user_target(TaskAction.STOP, task.status) is not None:
-        task.status = TaskStatus.TERMINATE
-        task.finished_at = tx.now()
+    stopped = user_target(TaskAction.STOP, task.status)
+    if stopped is not None:
+        _move(task, stopped, tx.now())
     task.deleted = True
     task.updated_at = tx.now()
-    await tx.session.flush()
+    await repository.flush(tx)
     return task
 
 
@@ -200,25 +174,15 @@ async def redial_unanswered(tx: Tx, tenant: Tenant, task_id: int) -> tuple[Task,
     if task.status is TaskStatus.TERMINATE:
         raise IllegalTaskTransition(f"cannot redial task {task.id}: it is {task.status.value}", state=task.status.value)
     now = tx.now()
-    result = await tx.session.execute(
-        update(Customer)
-        .where(
-            Customer.task_id == task.id,
-            Customer.status == CustomerStatus.FINISHED,
-            Customer.last_result.is_not(None),
-            Customer.last_result != CallResult.ANSWERED,
-        )
-        .values(status=CustomerStatus.PENDING, next_attempt_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    requeued = int(getattr(result, "rowcount", 0) or 0)
+    requeued = await repository.requeue_unanswered(tx, task.id)
     task.finished_count = max(0, task.finished_count - requeued)
-    if task.status is TaskStatus.USER_PAUSE:
-        task.status = TaskStatus.RUNNABLE
+    resumed = user_target(TaskAction.RESUME, task.status)
+    if resumed is not None:
+        _move(task, resumed, now)
     elif task.status is TaskStatus.COMPLETED and requeued:
         system_move(task, TaskStatus.RUNNABLE, now)
     task.updated_at = now
-    await tx.session.flush()
+    await repository.flush(tx)
     return task, requeued
 
 
@@ -228,13 +192,69 @@ def system_move(task: Task, target: TaskStatus, now: datetime) -> bool:
         return True
     if (task.status, target) not in SYSTEM_TRANSITIONS:
         return False
-    if task.status is TaskStatus.NOT_STARTED:
+    _move(task, target, now)
+    return True
+
+
+def _move(task: Task, target: TaskStatus, now: datetime) -> None:
+    """The one place a task's status changes, once the state table allowed the move: the start and end
+    times follow it."""
+    if task.status is TaskStatus.NOT_STARTED and target is not TaskStatus.TERMINATE:
         task.started_at = now
-    if target is TaskStatus.COMPLETED:
+    if target in (TaskStatus.TERMINATE, TaskStatus.COMPLETED):
         task.finished_at = now
     task.status = target
     task.updated_at = now
-    return True
+
+
+# --- the dialer's reads and counters ------------------------------------------------------------------
+
+
+async def lock_running(tx: Tx, task_id: int) -> Task | None:
+    """The task read again under a lock, or None when a pause, stop or delete committed since the dialer
+    listed it (they win)."""
+    task = await repository.lock(tx, task_id)
+    return task if task is not None and task.status in RUNNING and not task.deleted else None
+
+
+async def active_tasks(tx: Tx) -> list[Task]:
+    """Tasks the dialer works on: started and neither paused, stopped nor complete."""
+    return await repository.active(tx, tx.now())
+
+
+async def start_due_auto_tasks(tx: Tx) -> list[int]:
+    """AUTO tasks whose start time has come begin by themselves (those whose script has an approved
+    version; the others wait for one)."""
+    now = tx.now()
+    return [task.id for task in await repository.due_auto(tx, now) if system_move(task, TaskStatus.RUNNABLE, now)]
+
+
+async def reopen_if_completed(tx: Tx, task_id: int) -> None:
+    """Customers imported into a completed task reopen it: the dialer picks it up again."""
+    task = await repository.lock(tx, task_id)
+    if task is not None and task.status is TaskStatus.COMPLETED:
+        system_move(task, TaskStatus.RUNNABLE, tx.now())
+
+
+async def add_finished(tx: Tx, task_id: int, n: int) -> None:
+    """`n` more of the task's customers are done (finished or skipped): the one place the count grows."""
+    if n:
+        await repository.add_finished(tx, task_id, n, tx.now())
+
+
+async def add_customers(tx: Tx, task_id: int, n: int) -> None:
+    """`n` more customers were imported into the task."""
+    if n:
+        await repository.add_customers(tx, task_id, n, tx.now())
+
+
+async def tasks_by_id(tx: Tx, task_ids: Sequence[int]) -> dict[int, Task]:
+    return await repository.many(tx, task_ids)
+
+
+def redial_rules(task: Task) -> list[RedialRule]:
+    """The task's redial rules, typed (stored as JSON)."""
+    return [RedialRule.model_validate(rule) for rule in task.redial_rules or ()]
 
 
 # --- checks -----------------------------------------------------------------------------------------
