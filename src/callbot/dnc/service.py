@@ -1,13 +1,15 @@
-"""DNC rules: numbers are stored normalised, once per tenant; a complaint adds the caller's number."""
+"""DNC rules: numbers are stored normalised, once per tenant; a complaint adds the caller's number; the
+one check of whether numbers may be called (`listed_numbers`), used by the import and the dialer."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from collections.abc import Sequence
 
 from callbot.customer.phone import InvalidPhone, normalise_phone
+from callbot.dnc import repository
 from callbot.errors import NotFound, ValidationFailed
 from callbot.kit.db import Tx
-from callbot.kit.paging import Page, PageRequest, paginate
+from callbot.kit.paging import Page, PageRequest
 from callbot.models import DncEntry, Tenant
 
 
@@ -27,31 +29,25 @@ async def add_number(
 ) -> DncEntry:
     """Put a number on the list; adding one already there returns the existing entry unchanged."""
     number = _number(phone)
-    entry = await tx.session.scalar(select(DncEntry).where(DncEntry.tenant_id == tenant.id, DncEntry.phone == number))
+    entry = await repository.find(tx, tenant.id, number)
     if entry is not None:
         return entry
     entry = DncEntry(
         tenant_id=tenant.id, phone=number, source=source, reason=reason, record_id=record_id, created_at=tx.now()
     )
-    tx.session.add(entry)
-    await tx.session.flush()
-    return entry
+    return await repository.add(tx, entry)
 
 
 async def remove_number(tx: Tx, tenant: Tenant, phone: str) -> None:
     number = _number(phone)
-    result = await tx.session.execute(delete(DncEntry).where(DncEntry.tenant_id == tenant.id, DncEntry.phone == number))
-    if not getattr(result, "rowcount", 0):
+    if not await repository.remove(tx, tenant.id, number):
         raise DncEntryNotFound(f"{number} is not on the do-not-call list")
 
 
-async def is_listed(tx: Tx, tenant_id: int, number: str) -> bool:
-    found = await tx.session.scalar(
-        select(DncEntry.id).where(DncEntry.tenant_id == tenant_id, DncEntry.phone == number)
-    )
-    return found is not None
+async def listed_numbers(tx: Tx, tenant_id: int, numbers: Sequence[str] | None = None) -> set[str]:
+    """Which of these normalised numbers are on the tenant's list (all the listed ones when None)."""
+    return await repository.listed(tx, tenant_id, numbers)
 
 
 async def list_numbers(tx: Tx, tenant: Tenant, page: PageRequest) -> Page[DncEntry]:
-    query = select(DncEntry).where(DncEntry.tenant_id == tenant.id).order_by(DncEntry.id.desc())
-    return await paginate(tx.session, query, page)
+    return await repository.page(tx, tenant.id, page)
