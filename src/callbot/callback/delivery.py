@@ -26,13 +26,12 @@ import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, or_, select, update
 
-from callbot.callback import outbox
+from callbot.callback import outbox, repository
 from callbot.callback import service as settings_service
 from callbot.kit.db import Store, Tx
 from callbot.kit.egress import EgressPolicy, ForbiddenDestination
-from callbot.models import CallbackSettings, DeliveryAttempt, OutboxEvent, Tenant
+from callbot.models import CallbackSettings, OutboxEvent, Tenant
 
 log = logging.getLogger(__name__)
 
@@ -400,53 +399,21 @@ class Deliverer:
     async def _release_all(self) -> None:
         """A single-process store: leases left at start-up belong to a dead process."""
         async with self.store.transaction() as tx:
-            await tx.session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.status == outbox.PENDING, OutboxEvent.lease_owner.is_not(None))
-                .values(lease_owner=None, lease_expires_at=None)
-            )
+            await repository.release_leases(tx, outbox.PENDING)
 
     async def _release_mine(self) -> None:
         """On the way out: events still held (queued, or their send dropped) are due again at once."""
         try:
             async with self.store.transaction() as tx:
-                await tx.session.execute(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.status == outbox.PENDING, OutboxEvent.lease_owner == self.owner)
-                    .values(lease_owner=None, lease_expires_at=None)
-                )
+                await repository.release_leases(tx, outbox.PENDING, owner=self.owner)
         except Exception:
             log.exception("releasing held callback events failed; they go out again when their lease expires")
 
     async def _lease(self, tx: Tx, limit: int, full_tenants: set[int]) -> list[_Job]:
         """Lease up to `limit` due events of tenants not in `full_tenants`, in one statement, and render them."""
         now = tx.now()
-        due = (
-            select(OutboxEvent.id)
-            .where(
-                OutboxEvent.status == outbox.PENDING,
-                OutboxEvent.next_attempt_at <= now,
-                or_(OutboxEvent.lease_owner.is_(None), OutboxEvent.lease_expires_at < now),
-            )
-            .order_by(OutboxEvent.next_attempt_at, OutboxEvent.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        if full_tenants:
-            due = due.where(OutboxEvent.tenant_id.not_in(full_tenants))
-        # The lease conditions are repeated outside the subquery so that of two deliverers that read the
-        # same rows (SQLite has no SKIP LOCKED) only one leases each.
         until = now + timedelta(seconds=self.options.lease_seconds)
-        leased = await tx.session.scalars(
-            update(OutboxEvent)
-            .where(
-                OutboxEvent.id.in_(due.scalar_subquery()),
-                or_(OutboxEvent.lease_owner.is_(None), OutboxEvent.lease_expires_at < now),
-            )
-            .values(lease_owner=self.owner, lease_expires_at=until)
-            .returning(OutboxEvent)
-            .execution_options(synchronize_session=False)
-        )
+        leased = await repository.lease_due(tx, outbox.PENDING, now, limit, full_tenants, self.owner, until)
         events = sorted(leased, key=lambda event: (event.next_attempt_at, event.id))
         return await self._render_all(tx, events) if events else []
 
@@ -466,7 +433,7 @@ class Deliverer:
         try:
             for event in events:
                 if event.tenant_id not in tenants:
-                    tenants[event.tenant_id] = await tx.session.get(Tenant, event.tenant_id)
+                    tenants[event.tenant_id] = await repository.tenant(tx, event.tenant_id)
                 tenant = tenants[event.tenant_id]
                 job = _Job(event.id, event.tenant_id, event.attempts, event.created_at, None)
                 try:
@@ -596,39 +563,25 @@ class Deliverer:
         delivered = 0
         written: set[int] = set()
         for (status, next_at, last_error, delivered_at, tried), ids in steps.items():
-            result = await tx.session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.id.in_(ids), OutboxEvent.lease_owner == self.owner)
-                .values(
-                    status=status,
-                    next_attempt_at=next_at,
-                    last_error=last_error,
-                    delivered_at=delivered_at,
-                    attempts=OutboxEvent.attempts + 1 if tried else OutboxEvent.attempts,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
-                .execution_options(synchronize_session=False)
+            count = await repository.settle(
+                tx,
+                ids,
+                self.owner,
+                status=status,
+                next_at=next_at,
+                last_error=last_error,
+                delivered_at=delivered_at,
+                tried=tried,
             )
             # Counting rows, not returning them: one round trip less for the usual case, all still ours.
-            if getattr(result, "rowcount", -1) == len(ids):
+            if count == len(ids):
                 ours = ids
             else:
-                ours = await self._still_ours(tx, ids, status, next_at)
+                ours = await repository.settled_as(tx, ids, status, next_at)
             written.update(ours)
             if status == outbox.DELIVERED:
                 delivered += len(ours)
         attempts = [row for event_id, row in log_rows.items() if event_id in written]
         if attempts:
-            await tx.session.execute(insert(DeliveryAttempt), attempts)
+            await repository.log_attempts(tx, attempts)
         return delivered
-
-    async def _still_ours(self, tx: Tx, ids: list[int], status: str, next_at: datetime) -> list[int]:
-        """Which of `ids` the update just wrote: some had been taken over by another deliverer."""
-        query = select(OutboxEvent.id).where(
-            OutboxEvent.id.in_(ids),
-            OutboxEvent.lease_owner.is_(None),
-            OutboxEvent.status == status,
-            OutboxEvent.next_attempt_at == next_at,
-        )
-        return list(await tx.session.scalars(query))

@@ -7,17 +7,17 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
-
+from callbot.callback import repository
 from callbot.errors import InvalidState, NotFound
 from callbot.kit.db import Tx
-from callbot.kit.paging import Page, PageRequest, paginate
+from callbot.kit.paging import Page, PageRequest
 from callbot.models import DeliveryAttempt, OutboxEvent, Tenant
 
 CALL_FINISHED = "call.finished"  # subject: {"record_id", "task_id"}
 TASK_COMPLETED = "task.completed"  # subject: {"task_id"}
 IMPORT_FINISHED = "import.finished"  # subject: {"import_id", "task_id"}
 KINDS = (CALL_FINISHED, TASK_COMPLETED, IMPORT_FINISHED)
+
 
 PENDING, DELIVERED, FAILED, SKIPPED = "PENDING", "DELIVERED", "FAILED", "SKIPPED"
 
@@ -53,32 +53,24 @@ async def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
-    tx.session.add(event)
-    await tx.session.flush()
-    return event
+    return await repository.add_event(tx, event)
 
 
 async def list_events(
     tx: Tx, tenant: Tenant, page: PageRequest, status: str | None = None, kind: str | None = None
 ) -> Page[OutboxEvent]:
-    query = select(OutboxEvent).where(OutboxEvent.tenant_id == tenant.id)
-    if status:
-        query = query.where(OutboxEvent.status == status)
-    if kind:
-        query = query.where(OutboxEvent.kind == kind)
-    return await paginate(tx.session, query.order_by(OutboxEvent.id.desc()), page)
+    return await repository.page_events(tx, tenant.id, page, status, kind)
 
 
 async def get_event(tx: Tx, tenant: Tenant, event_id: int) -> OutboxEvent:
-    event = await tx.session.get(OutboxEvent, event_id)
+    event = await repository.get_event(tx, event_id)
     if event is None or event.tenant_id != tenant.id:
         raise EventNotFound(f"no callback event with id {event_id}")
     return event
 
 
 async def attempts_of(tx: Tx, event: OutboxEvent) -> list[DeliveryAttempt]:
-    query = select(DeliveryAttempt).where(DeliveryAttempt.event_id == event.id).order_by(DeliveryAttempt.id)
-    return list(await tx.session.scalars(query))
+    return await repository.attempts_of(tx, event.id)
 
 
 async def redeliver(tx: Tx, tenant: Tenant, event_id: int) -> OutboxEvent:
@@ -92,19 +84,14 @@ async def redeliver(tx: Tx, tenant: Tenant, event_id: int) -> OutboxEvent:
     event.created_at = tx.now()  # the 24-hour allowance starts again
     event.lease_owner = None
     event.lease_expires_at = None
-    await tx.session.flush()
+    await repository.flush(tx)
     return event
 
 
 async def pending_count(tx: Tx) -> int:
-    return int(await tx.session.scalar(select(func.count()).where(OutboxEvent.status == PENDING)) or 0)
+    return await repository.count_with_status(tx, PENDING)
 
 
 async def release_expired_leases(tx: Tx) -> int:
     """Events whose deliverer died mid-delivery become due again (at least once, never lost)."""
-    result = await tx.session.execute(
-        update(OutboxEvent)
-        .where(OutboxEvent.status == PENDING, OutboxEvent.lease_expires_at < tx.now())
-        .values(lease_owner=None, lease_expires_at=None)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await repository.release_leases(tx, PENDING, expired_before=tx.now())

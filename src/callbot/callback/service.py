@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from callbot.callback import outbox
+from callbot.callback import outbox, repository
 from callbot.errors import NotFound, ValidationFailed
 from callbot.kit import msgcrypt
 from callbot.kit.db import Tx
@@ -58,11 +55,29 @@ def check_url(tx: Tx, url: str, field: str) -> str:
 
 async def find_settings(tx: Tx, tenant: Tenant, user_id: int | None = None) -> CallbackSettings | None:
     """The tenant's settings row (or a user's own), None when there is none yet."""
-    query = select(CallbackSettings).where(
-        CallbackSettings.tenant_id == tenant.id,
-        CallbackSettings.user_id.is_(None) if user_id is None else CallbackSettings.user_id == user_id,
+    return await repository.find_settings(tx, tenant.id, user_id)
+
+
+async def wants(tx: Tx, tenant_id: int, kind: str) -> bool:
+    """Who receives a callback, decided here once: whether any of the tenant's settings would take an
+    event of this kind, so it is worth writing to the outbox (`settings_for_event` picks the row at
+    delivery). A call goes to settings that are on with a URL; an import to a task URL; a completed task
+    to either."""
+    return await repository.any_settings_taking(
+        tx,
+        tenant_id,
+        calls=kind in (outbox.CALL_FINISHED, outbox.TASK_COMPLETED),
+        task_events=kind in (outbox.TASK_COMPLETED, outbox.IMPORT_FINISHED),
     )
-    return await tx.session.scalar(query.order_by(CallbackSettings.id).limit(1))
+
+
+async def notify(tx: Tx, tenant_id: int, kind: str, subject: dict[str, Any], *, event_id: str | None = None) -> bool:
+    """Write the event to the outbox, in the caller's transaction, when the tenant wants it; returns whether
+    it was written."""
+    if not await wants(tx, tenant_id, kind):
+        return False
+    await outbox.enqueue(tx, tenant_id, kind, subject, event_id=event_id)
+    return True
 
 
 async def settings_for_event(tx: Tx, tenant: Tenant, kind: str, task_id: int | None) -> CallbackSettings | None:
@@ -85,18 +100,14 @@ async def get_settings(tx: Tx, tenant: Tenant, user_id: int | None = None) -> Ca
     """The settings row, made with defaults (off, no URL) the first time it is asked for."""
     settings = await find_settings(tx, tenant, user_id)
     if settings is None:
-        # Two first asks at once both find nothing: the unique indexes let one insert win and the other do
-        # nothing, and both read the winner's row. (Not a savepoint: on SQLite, releasing one that opened
-        # the transaction commits it.)
-        dialect = (await tx.session.connection()).dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        # Two first asks at once both find nothing: one insert wins, and both read the winner's row.
         values = {
             "tenant_id": tenant.id,
             "user_id": user_id,
             "secret_encrypted": tx.secrets.encrypt(random_alnum(32)),
             "updated_at": tx.now(),
         }
-        await tx.session.execute(insert(CallbackSettings).values(**values).on_conflict_do_nothing())
+        await repository.insert_settings_if_missing(tx, values)
         settings = await find_settings(tx, tenant, user_id)
         assert settings is not None
     return settings
@@ -140,7 +151,7 @@ async def update_settings(
         if missing:
             raise ValidationFailed(f"the {ENCRYPTED} dialect encrypts with the receiver's token and AES key", missing)
     settings.updated_at = tx.now()
-    await tx.session.flush()
+    await repository.flush(tx)
     return settings
 
 
