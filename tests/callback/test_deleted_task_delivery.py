@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from campaign_helpers import make_campaign, scripted, sim_dialer
 from sqlalchemy import select
@@ -56,8 +55,7 @@ async def test_events_of_a_task_deleted_before_delivery_are_delivered(
         row = SourceRow(1, "新客户", "13900000003", {"bank": "招商银行", "amount": "100"})
         await customer_service.import_rows(tx, campaign.tenant, campaign.task_id, [row], source="late")
         await task_service.delete_task(tx, campaign.tenant, campaign.task_id)
-    async with httpx.AsyncClient() as http:
-        deliverer = Deliverer(store, build_renderers(), http)
+    async with Deliverer(store, build_renderers()) as deliverer:
         while await deliverer.deliver_due():
             pass
     async with store.transaction() as tx:

@@ -47,19 +47,17 @@ async def run_campaign(store: Store, url: str, dialect: str = "native") -> objec
     return campaign
 
 
-async def deliver_all(store: Store, http: httpx.AsyncClient) -> Deliverer:
-    deliverer = Deliverer(store, build_renderers(), http)
-    while await deliverer.deliver_due():
-        pass
-    return deliverer
+async def deliver_all(store: Store) -> None:
+    async with Deliverer(store, build_renderers()) as deliverer:
+        while await deliverer.deliver_due():
+            pass
 
 
 async def test_every_call_and_the_finished_task_reach_the_receiver_signed(
     store: Store, receiver: CallbackReceiver
 ) -> None:
     campaign = await run_campaign(store, receiver.url)
-    async with httpx.AsyncClient() as http:
-        await deliver_all(store, http)
+    await deliver_all(store)
     events = receiver.received.json()
     assert sorted(e["type"] for e in events) == ["call.finished", "call.finished", "task.completed"]
     calls = [e["data"] for e in events if e["type"] == "call.finished"]
@@ -88,8 +86,7 @@ async def test_failures_are_retried_on_the_yiwise_schedule_then_given_up(
 ) -> None:
     receiver.status, receiver.body = 500, b"oops"
     await run_campaign(store, receiver.url)
-    async with httpx.AsyncClient() as http:
-        deliverer = Deliverer(store, build_renderers(), http)
+    async with Deliverer(store, build_renderers()) as deliverer:
         gaps = []
         for attempt in range(1, 11):
             assert await deliverer.deliver_due() == 3
@@ -115,36 +112,35 @@ async def test_failures_are_retried_on_the_yiwise_schedule_then_given_up(
 
 async def test_an_unreachable_receiver_is_logged_as_a_connection_error(store: Store) -> None:
     await run_campaign(store, "http://127.0.0.1:9/nothing-listens-here")
-    async with httpx.AsyncClient() as http:
-        await Deliverer(store, build_renderers(), http).deliver_due()
+    async with Deliverer(store, build_renderers()) as deliverer:
+        await deliverer.deliver_due()
     async with store.transaction() as tx:
         log = list(await tx.session.scalars(select(DeliveryAttempt)))
-    assert log and all(a.status_code is None and "ConnectError" in a.error for a in log)
+    assert log and all(a.status_code is None and "ClientConnectorError" in a.error for a in log)
 
 
 async def test_no_url_means_no_event_and_manual_redeliver_sends_again(
     store: Store, receiver: CallbackReceiver, client: httpx.AsyncClient
 ) -> None:
     campaign = await run_campaign(store, receiver.url)
-    async with httpx.AsyncClient() as http:
-        await deliver_all(store, http)
-        assert receiver.count == 3
-        from callbot.credential import service as credential_service
-        from callbot.models.enums import CredentialKind
+    await deliver_all(store)
+    assert receiver.count == 3
+    from callbot.credential import service as credential_service
+    from callbot.models.enums import CredentialKind
 
-        async with store.transaction() as tx:
-            issued = await credential_service.create_credential(tx, campaign.tenant, CredentialKind.TOKEN)  # type: ignore[attr-defined]
-        headers = {"Authorization": f"Bearer {issued.secrets['token']}"}
-        listed = (await client.get("/api/v1/callback-events", headers=headers)).json()
-        assert listed["total"] == 3
-        first = listed["items"][0]
-        detail = (await client.get(f"/api/v1/callback-events/{first['id']}", headers=headers)).json()
-        assert detail["deliveries"][0]["ok"] is True
-        again = await client.post(f"/api/v1/callback-events/{first['id']}/redeliver", headers=headers)
-        assert again.status_code == 200 and again.json()["status"] == "PENDING"
-        await deliver_all(store, http)
-        assert receiver.count == 4
-        assert receiver.received.by_id[first["event_id"]] == 2
+    async with store.transaction() as tx:
+        issued = await credential_service.create_credential(tx, campaign.tenant, CredentialKind.TOKEN)  # type: ignore[attr-defined]
+    headers = {"Authorization": f"Bearer {issued.secrets['token']}"}
+    listed = (await client.get("/api/v1/callback-events", headers=headers)).json()
+    assert listed["total"] == 3
+    first = listed["items"][0]
+    detail = (await client.get(f"/api/v1/callback-events/{first['id']}", headers=headers)).json()
+    assert detail["deliveries"][0]["ok"] is True
+    again = await client.post(f"/api/v1/callback-events/{first['id']}/redeliver", headers=headers)
+    assert again.status_code == 200 and again.json()["status"] == "PENDING"
+    await deliver_all(store)
+    assert receiver.count == 4
+    assert receiver.received.by_id[first["event_id"]] == 2
     # A tenant without a callback URL gets no events at all.
     quiet = await make_campaign(store, [scripted("13900000009", result="BUSY")], tenant_name="安静公司")
     async with store.transaction() as tx:
@@ -160,8 +156,7 @@ async def test_an_event_of_a_tenant_without_settings_is_skipped_and_makes_none(s
     task_id = await make_task(store, account)
     async with store.transaction() as tx:
         await outbox.enqueue(tx, account.tenant.id, outbox.TASK_COMPLETED, {"task_id": task_id})
-    async with httpx.AsyncClient() as http:
-        await deliver_all(store, http)
+    await deliver_all(store)
     async with store.transaction() as tx:
         event = await tx.session.scalar(select(OutboxEvent))
         assert event is not None and event.status == outbox.SKIPPED

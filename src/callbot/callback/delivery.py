@@ -22,7 +22,6 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
-import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from sqlalchemy import event as sa_event
@@ -160,33 +159,6 @@ class AiohttpPoster:
             self._session = None
 
 
-class HttpxPoster:
-    """Posts with a caller's httpx client (tests that route requests through their own transport). It checks
-    the addresses a name resolves to before posting, but httpx resolves again to connect: the aiohttp
-    poster, which connects to the checked addresses, is the one the product runs."""
-
-    def __init__(self, client: httpx.AsyncClient, egress: EgressPolicy | None = None) -> None:
-        self._client = client
-        self._egress = egress or EgressPolicy()
-
-    async def post(self, delivery: Delivery, timeout_seconds: float) -> Posted:
-        started = time.perf_counter()
-        try:
-            await self._egress.check_resolved(delivery.url)
-        except ForbiddenDestination as exc:
-            return None, b"", f"refused: {exc}"[:500], _ms(started)
-        try:
-            response = await self._client.post(
-                delivery.url, content=delivery.body, headers=delivery.headers, timeout=timeout_seconds
-            )
-            return response.status_code, response.content[:4096], "", _ms(started)
-        except httpx.HTTPError as exc:
-            return None, b"", f"{type(exc).__name__}: {exc}"[:500], _ms(started)
-
-    async def close(self) -> None:
-        return None
-
-
 def excerpt(body: bytes, chars: int) -> str:
     """What the delivery log keeps of a reply: its first characters, control characters and runs of
     whitespace folded into single spaces (a log line, not a channel for reading internal pages)."""
@@ -277,14 +249,12 @@ class Deliverer:
         self,
         store: Store,
         renderers: dict[str, Renderer],
-        http: HttpPoster | httpx.AsyncClient | None = None,
+        http: HttpPoster | None = None,
         options: DelivererOptions | None = None,
     ) -> None:
         self.store = store
         self.renderers = renderers
         self.options = options or DelivererOptions()
-        if isinstance(http, httpx.AsyncClient):
-            http = HttpxPoster(http, store.egress)
         self.http: HttpPoster = http or AiohttpPoster(egress=store.egress)
         self.owner = f"deliverer-{uuid.uuid4().hex[:12]}"
         self.delivered = 0
@@ -300,6 +270,12 @@ class Deliverer:
         self._quantum = max(1, min(self.options.batch, self.options.held_per_tenant) // 2)
         self._refill_below = self.options.held_per_tenant - self._quantum
         self._refill = False  # a tenant came down to the refill mark: look at the outbox now
+
+    async def __aenter__(self) -> Deliverer:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.http.close()
 
     async def run(self, stop: asyncio.Event, *, release_all_leases: bool = True) -> None:
         if release_all_leases:

@@ -103,8 +103,7 @@ async def provision(store: Store) -> tuple[str, str]:
 
 
 async def deliver_all(store: Store) -> None:
-    async with httpx.AsyncClient() as http:
-        deliverer = Deliverer(store, build_renderers(), http)
+    async with Deliverer(store, build_renderers()) as deliverer:
         while await deliverer.deliver_due():
             pass
 

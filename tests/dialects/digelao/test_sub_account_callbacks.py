@@ -49,8 +49,7 @@ async def test_a_sub_accounts_calls_are_pushed_to_its_own_callback_url(
         assert created["code"] == 0, created
 
         await sim_dialer(store).run_until_idle()
-        async with httpx.AsyncClient() as http:
-            deliverer = Deliverer(store, build_renderers(), http)
+        async with Deliverer(store, build_renderers()) as deliverer:
             while await deliverer.deliver_due():
                 pass
     finally:

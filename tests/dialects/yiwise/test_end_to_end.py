@@ -284,8 +284,7 @@ async def test_a_yiwise_customer_runs_a_campaign_end_to_end(
     # the first retry gap (1 minute), identical; then the receiver answers `success`.
     dialer = sim_dialer(store)
     await dialer.run_until_idle(max_ticks=1)
-    async with httpx.AsyncClient() as http:
-        deliverer = Deliverer(store, build_renderers(), http)
+    async with Deliverer(store, build_renderers()) as deliverer:
         running = ok(await api.get("task/getTaskDetail", robotCallJobId=task_id))
         assert (running["robotCallJob"]["status"], running["completedTask"]) == ("IN_PROCESS", 5)
         first_round = await deliverer.deliver_due()
@@ -492,5 +491,5 @@ async def test_a_yiwise_customer_runs_a_campaign_end_to_end(
         (task_id, "COMPLETED"),
     ]
     assert tasks["content"][1]["completedTask"] == tasks["content"][1]["taskCallTotal"] == customers
-    async with httpx.AsyncClient() as http:
-        assert await Deliverer(store, build_renderers(), http).deliver_due() == 0
+    async with Deliverer(store, build_renderers()) as deliverer:
+        assert await deliverer.deliver_due() == 0

@@ -218,8 +218,7 @@ async def test_every_call_reaches_the_demo_receiver_encrypted(store: Store, rece
         await callback_service.update_settings(tx, campaign.tenant, changes)
         await task_service.apply_action(tx, campaign.tenant, campaign.task_id, TaskAction.START)
     await sim_dialer(store).run_until_idle()
-    async with httpx.AsyncClient() as http:
-        deliverer = Deliverer(store, build_renderers(), http)
+    async with Deliverer(store, build_renderers()) as deliverer:
         while await deliverer.deliver_due():
             pass
     kinds = sorted(m["dataType"] for m in receiver.messages)
