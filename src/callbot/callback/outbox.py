@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from callbot.callback import repository
@@ -19,7 +20,22 @@ IMPORT_FINISHED = "import.finished"  # subject: {"import_id", "task_id"}
 KINDS = (CALL_FINISHED, TASK_COMPLETED, IMPORT_FINISHED)
 
 
-PENDING, DELIVERED, FAILED, SKIPPED = "PENDING", "DELIVERED", "FAILED", "SKIPPED"
+class EventStatus(StrEnum):
+    """Where an outbox event stands: due (or being sent), accepted by its receiver, given up, or with
+    nowhere to go."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+PENDING, DELIVERED, FAILED, SKIPPED = (
+    EventStatus.PENDING,
+    EventStatus.DELIVERED,
+    EventStatus.FAILED,
+    EventStatus.SKIPPED,
+)
 
 # The Yiwise rule, used for every dialect: up to 10 tries, the n-th retry 2^(n-1) minutes after the
 # n-th failure (1, 2, 4 ... 256 min), nothing delivered once the event is 24 hours old.
