@@ -12,26 +12,22 @@ like any other; its batches are fenced, so an import taken for dead can write no
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import InstrumentedAttribute
-
 from callbot.callback import outbox
+from callbot.callback import service as callback_service
+from callbot.customer import repository
 from callbot.customer.phone import InvalidPhone, PhoneInfo, normalise_phone, plain_mobile
 from callbot.customer.reader import SourceRow
 from callbot.dialogue.script import Script as ScriptDocument
+from callbot.dnc import service as dnc_service
 from callbot.errors import InvalidState, NotFound, ValidationFailed
-from callbot.kit.db import Base, Tx
-from callbot.kit.paging import Page, PageRequest, paginate
-from callbot.models import CallbackSettings, Customer, CustomerImport, DncEntry, ImportRejection, Task, Tenant
+from callbot.kit.db import Tx
+from callbot.kit.paging import Page, PageRequest
+from callbot.models import Customer, CustomerImport, ImportRejection, Tenant
 from callbot.models.enums import CustomerStatus, ImportStatus, TaskStatus
 from callbot.script import service as script_service
 from callbot.task import service as task_service
@@ -120,9 +116,7 @@ class CustomerImporter:
     async def begin(cls, tx: Tx, tenant: Tenant, task_id: int, *, source: str) -> CustomerImporter:
         """Start an import. The task's row stays locked for the transaction, so a second import into the task
         waits for this one and then sees its customers (as duplicates) rather than colliding with them."""
-        if (await tx.session.connection()).dialect.name == "sqlite":
-            # SQLite has no row locks: a write takes the database's write lock now, before the phones are read.
-            await tx.session.execute(update(Task).where(Task.id == task_id).values(id=Task.id))
+        await repository.take_sqlite_write_lock(tx, task_id)
         task = await task_service.get_task(tx, tenant, task_id, for_update=True)
         if task.status is TaskStatus.TERMINATE:
             raise TaskClosedForImport(
@@ -130,13 +124,12 @@ class CustomerImporter:
             )
         script = await script_service.get_script(tx, tenant, task.script_id)
         document = await _document_for_import(tx, script)
-        known = set(await tx.session.scalars(select(Customer.phone).where(Customer.task_id == task.id)))
-        dnc = set(await tx.session.scalars(select(DncEntry.phone).where(DncEntry.tenant_id == tenant.id)))
+        known = await repository.phones_in_task(tx, task.id)
+        dnc = await dnc_service.listed_numbers(tx, tenant.id)
         row = CustomerImport(
             tenant_id=tenant.id, task_id=task.id, source=source[:200], created_at=tx.now(), heartbeat_at=tx.now()
         )
-        tx.session.add(row)
-        await tx.session.flush()
+        await repository.add(tx, row)
         return cls(
             import_id=row.id, tenant_id=tenant.id, task_id=task.id, known_phones=known, dnc=dnc, document=document
         )
@@ -213,33 +206,13 @@ class CustomerImporter:
 
     async def write(self, tx: Tx, batch: PreparedBatch) -> int:
         """Write a prepared batch in the caller's transaction. Returns how many rows it accepted."""
-        conn = await tx.session.connection()
-        async with _sqlite_batch_cache(conn):
-            return await self._write(tx, conn, batch)
-
-    async def _write(self, tx: Tx, conn: AsyncConnection, batch: PreparedBatch) -> int:
         now = tx.now()
-        # Values in the driver's form, as SQLAlchemy would bind them, so the ORM reads the rows back unchanged.
-        fixed = (
-            self.tenant_id,
-            self.task_id,
-            self.import_id,
-            _driver_value(conn, Customer.status)(CustomerStatus.PENDING),
-            0,
-            _driver_value(conn, Customer.created_at)(now),
-        )
         accepted, rejected = batch.customers, batch.rejected
-        if conn.dialect.name == "sqlite":
-            await _insert_customers_sqlite(conn, fixed, accepted)
-        else:
-            to_json = _driver_value(conn, Customer.properties)
-            await _insert_many(
-                conn, Customer, _CUSTOMER_COLUMNS, [(*fixed, n, p, to_json(j), c, r) for n, p, j, c, r in accepted]
-            )
-        await _insert_many(
-            conn,
-            ImportRejection,
-            _REJECTION_COLUMNS,
+        await repository.write_batch(
+            tx,
+            (self.tenant_id, self.task_id, self.import_id),
+            now,
+            accepted,
             [(self.import_id, r.row, r.phone[:64], r.reason, r.message) for r in rejected],
         )
         report = self.report
@@ -253,23 +226,13 @@ class CustomerImporter:
         await self._update_running(
             tx, total=report.total, accepted=report.accepted, rejected=report.rejected, counts=report.counts
         )
-        if accepted:
-            await tx.session.execute(
-                update(Task)
-                .where(Task.id == self.task_id)
-                .values(customer_count=Task.customer_count + len(accepted), updated_at=now)
-            )
+        await task_service.add_customers(tx, self.task_id, len(accepted))
         return len(accepted)
 
     async def _update_running(self, tx: Tx, **values: Any) -> None:
         """Update the import while it is still running (renewing its heartbeat), or raise ImportInterrupted:
         an import closed as interrupted must not write on behind the recovery's back."""
-        result = await tx.session.execute(
-            update(CustomerImport)
-            .where(CustomerImport.id == self.import_id, CustomerImport.status == ImportStatus.RUNNING)
-            .values(heartbeat_at=tx.now(), **values)
-        )
-        if getattr(result, "rowcount", 0) != 1:
+        if await repository.update_running_import(tx, self.import_id, heartbeat_at=tx.now(), **values) != 1:
             raise ImportInterrupted(
                 f"import {self.import_id} was closed as interrupted (no batch for a lease period): "
                 f"the customers of its committed batches are kept; import the file again to add the rest",
@@ -300,17 +263,14 @@ async def _after_import(tx: Tx, tenant_id: int, task_id: int, import_id: int, *,
     """What follows the end of an import, however it ended: customers it added reopen a completed task (the
     dialer picks it up again), and a tenant with a task callback URL hears of it."""
     if accepted:
-        task = await tx.session.get(Task, task_id, with_for_update={"key_share": True}, populate_existing=True)
-        if task is not None and task.status is TaskStatus.COMPLETED:
-            task_service.system_move(task, TaskStatus.RUNNABLE, tx.now())
-    if await _wants_import_callback(tx, tenant_id):
-        await outbox.enqueue(
-            tx,
-            tenant_id,
-            outbox.IMPORT_FINISHED,
-            {"import_id": import_id, "task_id": task_id},
-            event_id=f"import-{import_id}",
-        )
+        await task_service.reopen_if_completed(tx, task_id)
+    await callback_service.notify(
+        tx,
+        tenant_id,
+        outbox.IMPORT_FINISHED,
+        {"import_id": import_id, "task_id": task_id},
+        event_id=f"import-{import_id}",
+    )
 
 
 async def recover_interrupted_imports(tx: Tx, *, stale_after: float) -> int:
@@ -318,11 +278,7 @@ async def recover_interrupted_imports(tx: Tx, *, stale_after: float) -> int:
     `stale_after` seconds become FAILED, keeping the customers of the batches they committed, and are
     announced like any import that ended. Returns how many."""
     now = tx.now()
-    query = select(CustomerImport).where(
-        CustomerImport.status == ImportStatus.RUNNING,
-        CustomerImport.heartbeat_at < now - timedelta(seconds=stale_after),
-    )
-    stale = list(await tx.session.scalars(query.with_for_update(skip_locked=True)))
+    stale = await repository.stale_imports(tx, now - timedelta(seconds=stale_after))
     for row in stale:
         row.status = ImportStatus.FAILED
         row.finished_at = now
@@ -331,116 +287,9 @@ async def recover_interrupted_imports(tx: Tx, *, stale_after: float) -> int:
             f"customers it accepted are kept; import the file again to add the rest (rows already in are "
             f"reported as duplicates)"
         )
-        await tx.session.flush()
+        await repository.flush(tx)
         await _after_import(tx, row.tenant_id, row.task_id, row.id, accepted=row.accepted)
     return len(stale)
-
-
-async def _wants_import_callback(tx: Tx, tenant_id: int) -> bool:
-    """Whether any of the tenant's callback settings (its own or a user's) has a task callback URL."""
-    has_task_url = exists().where(CallbackSettings.tenant_id == tenant_id, CallbackSettings.task_url != "")
-    return bool(await tx.session.scalar(select(has_task_url)))
-
-
-# SQLite's page cache while a batch is written, in KiB: room for every page the batch dirties (random
-# numbers touch most of the (task_id, phone) index), so none spill to the WAL before the commit.
-SQLITE_BATCH_CACHE_KIB = 32 * 1024
-
-
-@asynccontextmanager
-async def _sqlite_batch_cache(conn: AsyncConnection) -> AsyncIterator[None]:
-    """A bigger page cache on SQLite for one batch, then the connection's own size again. (A batch that fails
-    leaves the bigger size on its connection until the pool recycles it: harmless.)"""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    previous = int((await conn.exec_driver_sql("PRAGMA cache_size")).scalar_one())
-    await conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BATCH_CACHE_KIB}")
-    yield
-    await conn.exec_driver_sql(f"PRAGMA cache_size={previous}")
-
-
-# Column order of the tuples `CustomerImporter.add` writes.
-_CUSTOMER_COLUMNS = (
-    "tenant_id",
-    "task_id",
-    "import_id",
-    "status",
-    "attempts",
-    "created_at",
-    "name",
-    "phone",
-    "properties",
-    "carrier",
-    "region",
-)
-_REJECTION_COLUMNS = ("import_id", "row", "phone", "reason", "message")
-# How each driver writes the n-th (1-based) positional parameter.
-_PLACEHOLDERS: dict[str, Callable[[int], str]] = {
-    "qmark": lambda n: "?",
-    "numeric_dollar": lambda n: f"${n}",
-    "format": lambda n: "%s",
-}
-
-
-def _driver_value(conn: AsyncConnection, column: InstrumentedAttribute[Any]) -> Callable[[Any], Any]:
-    """How SQLAlchemy turns a Python value of `column` into what the driver gets (JSON text, SQLite's
-    datetime text, an enum's value)."""
-    processor = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    return processor if processor is not None else _same
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-async def _insert_many(
-    conn: AsyncConnection, model: type[Base], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """One executemany handed straight to the driver (sqlite3, asyncpg): the ORM and Core bulk inserts
-    spend several times longer per row in Python than the database spends storing it. `rows` hold
-    values in the driver's form (see `_driver_value`), in `columns` order."""
-    if not rows:
-        return
-    dialect = conn.dialect
-    placeholder = _PLACEHOLDERS[dialect.paramstyle]
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(model.__tablename__)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join(placeholder(n) for n in range(1, len(columns) + 1))})"
-    )
-    await conn.exec_driver_sql(sql, rows)
-
-
-async def _insert_customers_sqlite(
-    conn: AsyncConnection, fixed: tuple[Any, ...], customers: list[tuple[str, str, Any, str, str]]
-) -> None:
-    """Insert customers on SQLite with one statement over one JSON array, which SQLite unpacks itself
-    (json_each). An executemany binds each row in Python, holding the interpreter lock for every row, so
-    nothing else in the process (such as reading the next batch) could run while it writes; one statement
-    with one parameter releases the lock for the whole insert, and costs less than the executemany even
-    alone. Rows go in in the array's order, so customer ids follow the file."""
-    if not customers:
-        return
-    payload = json.dumps([(n, p, _properties_json(j), c, r) for n, p, j, c, r in customers], ensure_ascii=False)
-    await conn.exec_driver_sql(_SQLITE_INSERT_CUSTOMERS, (*fixed, payload))
-
-
-_SQLITE_INSERT_CUSTOMERS = (
-    f"INSERT INTO customers ({', '.join(_CUSTOMER_COLUMNS)}) "
-    f"SELECT ?, ?, ?, ?, ?, ?, {', '.join(f'json_extract(value, {chr(39)}$[{i}]{chr(39)})' for i in range(5))} "
-    "FROM json_each(?)"
-)
-
-
-def _properties_json(properties: dict[str, Any]) -> str:
-    """`json.dumps(properties)`, the form the ORM stores, built faster for the usual text-only properties."""
-    if not properties:
-        return "{}"
-    try:
-        return "{" + ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in properties.items()) + "}"
-    except TypeError:  # a value that is not text
-        return json.dumps(properties)
 
 
 async def _document_for_import(tx: Tx, script: Any) -> ScriptDocument | None:
@@ -460,7 +309,7 @@ async def import_rows(tx: Tx, tenant: Tenant, task_id: int, rows: Iterable[Sourc
 
 
 async def get_import(tx: Tx, tenant: Tenant, import_id: int) -> CustomerImport:
-    row = await tx.session.get(CustomerImport, import_id)
+    row = await repository.get_import(tx, import_id)
     if row is None or row.tenant_id != tenant.id:
         raise ImportNotFound(f"no import with id {import_id}")
     return row
@@ -468,44 +317,35 @@ async def get_import(tx: Tx, tenant: Tenant, import_id: int) -> CustomerImport:
 
 async def list_rejections(tx: Tx, tenant: Tenant, import_id: int, page: PageRequest) -> Page[ImportRejection]:
     await get_import(tx, tenant, import_id)
-    query = select(ImportRejection).where(ImportRejection.import_id == import_id).order_by(ImportRejection.row)
-    return await paginate(tx.session, query, page)
-
-
-def _customer_query(tenant: Tenant, task_id: int, status: CustomerStatus | None) -> Select[Customer]:
-    query = select(Customer).where(Customer.tenant_id == tenant.id, Customer.task_id == task_id)
-    if status is not None:
-        query = query.where(Customer.status == status)
-    return query.order_by(Customer.id)
+    return await repository.rejections_page(tx, import_id, page)
 
 
 async def list_customers(
     tx: Tx, tenant: Tenant, task_id: int, page: PageRequest, status: CustomerStatus | None = None
 ) -> Page[Customer]:
     await task_service.get_task(tx, tenant, task_id)
-    return await paginate(tx.session, _customer_query(tenant, task_id, status), page)
+    return await repository.customers_page(tx, tenant.id, task_id, status, page)
+
+
+async def find_customer(tx: Tx, customer_id: int) -> Customer | None:
+    """Any tenant's customer by id (for a record the caller already holds), None when gone."""
+    return await repository.get_customer(tx, customer_id)
 
 
 async def get_customer(tx: Tx, tenant: Tenant, customer_id: int) -> Customer:
-    customer = await tx.session.get(Customer, customer_id)
+    customer = await repository.get_customer(tx, customer_id)
     if customer is None or customer.tenant_id != tenant.id:
         raise CustomerNotFound(f"no customer with id {customer_id}")
     return customer
 
 
 async def count_customers(tx: Tx, task_id: int) -> int:
-    return int(await tx.session.scalar(select(func.count()).where(Customer.task_id == task_id)) or 0)
+    return await repository.count_in_task(tx, task_id)
 
 
 async def latest_import(tx: Tx, tenant: Tenant, task_id: int) -> CustomerImport | None:
     """The newest import into the task, or None when nothing was ever imported."""
-    query = (
-        select(CustomerImport)
-        .where(CustomerImport.tenant_id == tenant.id, CustomerImport.task_id == task_id)
-        .order_by(CustomerImport.id.desc())
-        .limit(1)
-    )
-    return await tx.session.scalar(query)
+    return await repository.latest_import(tx, tenant.id, task_id)
 
 
 class CustomerNotEditable(InvalidState):
@@ -528,5 +368,5 @@ async def update_customer(
         customer.name = name
     if properties is not None:
         customer.properties = {str(k): str(v) for k, v in properties.items()}
-    await tx.session.flush()
+    await repository.flush(tx)
     return customer
