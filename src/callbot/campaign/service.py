@@ -1,6 +1,7 @@
-"""Campaign rules: who is due, who must not be called (DNC, frequency cap), how an attempt is leased and
-closed, redial rules, complaints onto the DNC list, statistics and callbacks in the same transaction as
-the records, and when a task is complete.
+"""The campaign: an attempt orchestrator over named operations — lease due customers, renew leases, close
+attempts (records, the customers' next step by the typed redial rules, statistics, complaints, callbacks,
+completion), and recover attempts whose worker is gone. Its own queries are in `campaign.repository`;
+every other domain is reached through its service.
 
 Calls are at most once: an attempt is marked DIALLING, with its lease, in the transaction that picks it.
 Leases are fenced: each carries a token that every write of the attempt's outcome must show, so a worker
@@ -19,18 +20,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
-
 from callbot.callback import outbox
-from callbot.callflow.session import INTERRUPTED, CallOutcome, interrupted
+from callbot.callback import service as callback_service
+from callbot.callflow.outcome import INTERRUPTED, CallOutcome, interrupted
+from callbot.campaign import repository
 from callbot.dnc import service as dnc_service
 from callbot.kit.db import Tx
 from callbot.kit.secrets import random_hex
-from callbot.models import CallbackSettings, CallRecord, Customer, DncEntry, Script, Task, Tenant
-from callbot.models.enums import CallResult, CustomerStatus, Level, TaskMode, TaskStatus, TenantStatus
+from callbot.models import Task, Tenant
+from callbot.models.enums import CallResult, CustomerStatus, Level, TaskStatus
 from callbot.record.stats import StatsDelta, apply
 from callbot.task import service as task_service
-from callbot.task.states import RUNNING
+from callbot.task.schemas import RedialRule
 
 # How long a customer waits when their number is already on a call from another task.
 NUMBER_BUSY_RETRY = timedelta(minutes=2)
@@ -88,97 +89,48 @@ class InFlight:
 async def start_due_auto_tasks(tx: Tx) -> list[int]:
     """AUTO tasks whose start time has come begin by themselves (those whose script has an approved
     version; the others wait for one)."""
-    now = tx.now()
-    due = await tx.session.scalars(
-        select(Task)
-        .join(Script, Script.id == Task.script_id)
-        .where(
-            Task.status == TaskStatus.NOT_STARTED,
-            Task.mode == TaskMode.AUTO,
-            Task.deleted.is_(False),
-            Script.approved_version.is_not(None),
-            or_(Task.start_time.is_(None), Task.start_time <= now),
-        )
-        .with_for_update(key_share=True, of=Task)
-        .execution_options(populate_existing=True)
-    )
-    started = []
-    for task in due:
-        if task_service.system_move(task, TaskStatus.RUNNABLE, now):
-            started.append(task.id)
-    return started
+    return await task_service.start_due_auto_tasks(tx)
 
 
 async def active_tasks(tx: Tx) -> list[Task]:
     """Tasks the dialer works on: started and neither paused, stopped nor complete."""
-    query = (
-        select(Task)
-        .join(Tenant, Tenant.id == Task.tenant_id)
-        .where(
-            Task.status.in_(RUNNING),
-            Task.deleted.is_(False),
-            Tenant.status == TenantStatus.ACTIVE,
-            or_(Tenant.expires_on.is_(None), Tenant.expires_on > tx.now()),
-        )
-        .order_by(Task.id)
-    )
-    return list(await tx.session.scalars(query))
+    return await task_service.active_tasks(tx)
 
 
 async def still_running(tx: Tx, task: Task) -> bool:
     """Read the task again under a lock: a pause, stop or delete committed since it was listed wins."""
-    fresh = await tx.session.get(Task, task.id, with_for_update={"key_share": True}, populate_existing=True)
-    return fresh is not None and fresh.status in RUNNING and not fresh.deleted
+    return await task_service.lock_running(tx, task.id) is not None
 
 
 async def move_task(tx: Tx, task_id: int, target: TaskStatus) -> bool:
     """A system move, made only if the task is still where the dialer last saw it running."""
-    task = await tx.session.get(Task, task_id, with_for_update={"key_share": True}, populate_existing=True)
-    if task is None or task.status not in RUNNING or task.deleted:
-        return False
-    return task_service.system_move(task, target, tx.now())
+    task = await task_service.lock_running(tx, task_id)
+    return task is not None and task_service.system_move(task, target, tx.now())
 
 
 async def complete_if_done(tx: Tx, task_id: int) -> bool:
     """COMPLETED once no customer is waiting or in flight; sends the task-completed callback. A task that
     has no customers yet waits for them (`EMPTY_TASK_WAIT` from its start)."""
-    task = await tx.session.get(Task, task_id, with_for_update={"key_share": True}, populate_existing=True)
-    if task is None or task.status not in RUNNING or task.deleted:
+    task = await task_service.lock_running(tx, task_id)
+    if task is None:
         return False
     if task.customer_count == 0 and tx.now() < (task.started_at or task.created_at) + EMPTY_TASK_WAIT:
         return False
-    waiting = await tx.session.scalar(
-        select(
-            exists().where(
-                Customer.task_id == task_id,
-                Customer.status.in_((CustomerStatus.PENDING, CustomerStatus.DIALLING)),
-            )
-        )
-    )
-    if waiting:
+    if await repository.has_waiting(tx, task_id):
         return False
     task_service.system_move(task, TaskStatus.COMPLETED, tx.now())
-    if await _wants_callbacks(tx, task.tenant_id, task=True):
-        await outbox.enqueue(
-            tx,
-            task.tenant_id,
-            outbox.TASK_COMPLETED,
-            {"task_id": task.id},
-            event_id=f"task-{task.sn}-completed-{uuid.uuid4().hex[:12]}",  # a reopened task completes again
-        )
+    await callback_service.notify(
+        tx,
+        task.tenant_id,
+        outbox.TASK_COMPLETED,
+        {"task_id": task.id},
+        event_id=f"task-{task.sn}-completed-{uuid.uuid4().hex[:12]}",  # a reopened task completes again
+    )
     return True
 
 
 async def has_due_customers(tx: Tx, task_id: int) -> bool:
-    return bool(await tx.session.scalar(select(exists().where(*_due(task_id, tx.now())))))
-
-
-def _due(task_id: int, now: datetime) -> list[Any]:
-    return [
-        Customer.task_id == task_id,
-        Customer.status == CustomerStatus.PENDING,
-        or_(Customer.next_attempt_at.is_(None), Customer.next_attempt_at <= now),
-    ]
+    return await repository.has_due(tx, task_id, tx.now())
 
 
 # --- leasing --------------------------------------------------------------------------------------------
@@ -189,22 +141,13 @@ async def lock_tenant(tx: Tx, tenant_id: int) -> Tenant | None:
     time, so seat and line limits counted from the store hold across workers. The lock is FOR NO KEY
     UPDATE (key_share), like every row lock on tasks and tenants here, so inserts that only reference the
     row (records, DNC entries) never wait for it: no deadlock with a worker writing finished calls."""
-    if (await tx.session.connection()).dialect.name == "sqlite":
-        # SQLite has no row locks: a write takes the database's write lock now, before anything is counted.
-        await tx.session.execute(update(Tenant).where(Tenant.id == tenant_id).values(id=Tenant.id))
-    return await tx.session.get(Tenant, tenant_id, with_for_update={"key_share": True}, populate_existing=True)
+    return await repository.lock_tenant(tx, tenant_id)
 
 
 async def in_flight(tx: Tx, tenant_id: int | None = None) -> InFlight:
-    query = select(Customer.tenant_id, Customer.task_id, Customer.dial_line_id, func.count()).where(
-        Customer.status == CustomerStatus.DIALLING
-    )
-    if tenant_id is not None:
-        query = query.where(Customer.tenant_id == tenant_id)
-    rows = await tx.session.execute(query.group_by(Customer.tenant_id, Customer.task_id, Customer.dial_line_id))
     counts = InFlight()
-    for tenant_id, task_id, line_id, n in rows:
-        counts.by_tenant[tenant_id] = counts.by_tenant.get(tenant_id, 0) + n
+    for tenant, task_id, line_id, n in await repository.in_flight_counts(tx, tenant_id):
+        counts.by_tenant[tenant] = counts.by_tenant.get(tenant, 0) + n
         counts.by_task[task_id] = counts.by_task.get(task_id, 0) + n
         if line_id is not None:
             counts.by_line[line_id] = counts.by_line.get(line_id, 0) + n
@@ -227,21 +170,11 @@ async def lease(
     count = min(count, sum(max(0, room) for room in line_room.values()))
     if count <= 0:
         return []
-    candidates = list(
-        (
-            await tx.session.execute(
-                select(Customer.id, Customer.phone)
-                .where(*_due(task.id, now))
-                .order_by(Customer.id)
-                .limit(count)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-    )
+    candidates = await repository.due_candidates(tx, task.id, now, count)
     if not candidates:
         return []
     phones = [phone for _, phone in candidates]
-    blocked = await _dnc_numbers(tx, tenant.id, phones)
+    blocked = await dnc_service.listed_numbers(tx, tenant.id, phones)
     capped = await _capped_numbers(tx, tenant, phones, now)
     skipped = [
         (cid, "dnc" if phone in blocked else "frequency_cap")
@@ -249,22 +182,14 @@ async def lease(
         if phone in blocked or phone in capped
     ]
     if skipped:
-        await tx.session.execute(
-            update(Customer),
-            [{"id": cid, "status": CustomerStatus.SKIPPED, "skip_reason": why} for cid, why in skipped],
-        )
-        await tx.session.execute(
-            update(Task).where(Task.id == task.id).values(finished_count=Task.finished_count + len(skipped))
-        )
+        await repository.skip(tx, skipped)
+        await task_service.add_finished(tx, task.id, len(skipped))
     skip_ids = {cid for cid, _ in skipped}
     # A number on a call right now (from another task) waits a little: never two calls to one person.
-    talking = await _numbers_in_flight(tx, tenant.id, phones)
+    talking = await repository.numbers_in_flight(tx, tenant.id, phones)
     later = [cid for cid, phone in candidates if phone in talking and cid not in skip_ids]
     if later:
-        await tx.session.execute(
-            update(Customer),
-            [{"id": cid, "next_attempt_at": now + NUMBER_BUSY_RETRY} for cid in later],
-        )
+        await repository.postpone(tx, later, now + NUMBER_BUSY_RETRY)
     skip_ids.update(later)
     chosen = [cid for cid, _ in candidates if cid not in skip_ids]
     # Spread the attempts over the lines with room, most room first.
@@ -279,20 +204,7 @@ async def lease(
     until = now + timedelta(seconds=lease_seconds)
     token = random_hex(16)  # one grant: (customer, token) is unique to it, as attempts never repeat
     for line_id, ids in assignment.items():
-        rows = await tx.session.execute(
-            update(Customer)
-            .where(Customer.id.in_(ids), Customer.status == CustomerStatus.PENDING)
-            .values(
-                status=CustomerStatus.DIALLING,
-                attempts=Customer.attempts + 1,
-                lease_owner=owner,
-                lease_expires_at=until,
-                lease_token=token,
-                dialled_at=now,
-                dial_line_id=line_id,
-            )
-            .returning(Customer.id, Customer.name, Customer.phone, Customer.properties, Customer.attempts)
-        )
+        rows = await repository.mark_dialling(tx, ids, owner=owner, until=until, token=token, now=now, line_id=line_id)
         for cid, name, phone, properties, attempts in rows:
             leases.append(
                 Lease(cid, task.id, tenant.id, name, phone, dict(properties or {}), attempts, line_id, now, token)
@@ -300,57 +212,22 @@ async def lease(
     return leases
 
 
-async def _numbers_in_flight(tx: Tx, tenant_id: int, phones: Sequence[str]) -> set[str]:
-    rows = await tx.session.scalars(
-        select(Customer.phone).where(
-            Customer.tenant_id == tenant_id, Customer.status == CustomerStatus.DIALLING, Customer.phone.in_(phones)
-        )
-    )
-    return set(rows)
-
-
-async def _dnc_numbers(tx: Tx, tenant_id: int, phones: Sequence[str]) -> set[str]:
-    rows = await tx.session.scalars(
-        select(DncEntry.phone).where(DncEntry.tenant_id == tenant_id, DncEntry.phone.in_(phones))
-    )
-    return set(rows)
-
-
 async def _capped_numbers(tx: Tx, tenant: Tenant, phones: Sequence[str], now: datetime) -> set[str]:
     """Numbers that already had the allowed answered calls (across all tasks) within the cap window."""
     if tenant.freq_cap_calls <= 0:
         return set()
     since = now - timedelta(hours=tenant.freq_cap_hours)
-    rows = await tx.session.execute(
-        select(CallRecord.phone, func.count())
-        .where(
-            CallRecord.tenant_id == tenant.id,
-            CallRecord.phone.in_(phones),
-            CallRecord.result == CallResult.ANSWERED,
-            CallRecord.started_at >= since,
-        )
-        .group_by(CallRecord.phone)
-    )
-    return {phone for phone, n in rows if n >= tenant.freq_cap_calls}
+    counts = await repository.answered_counts(tx, tenant.id, phones, since)
+    return {phone for phone, n in counts.items() if n >= tenant.freq_cap_calls}
 
 
 async def renew_leases(tx: Tx, held: Mapping[int, str], lease_seconds: float) -> set[int]:
     """Extend the leases still held under these tokens (customer id -> token). Returns the customers whose
     lease was extended: the others were lost (another worker closed the attempt)."""
-    until = tx.now() + timedelta(seconds=lease_seconds)
-    renewed: set[int] = set()
     by_token: dict[str, list[int]] = defaultdict(list)
     for customer_id, token in held.items():
         by_token[token].append(customer_id)
-    for token, ids in sorted(by_token.items()):
-        rows = await tx.session.scalars(
-            update(Customer)
-            .where(Customer.id.in_(ids), Customer.status == CustomerStatus.DIALLING, Customer.lease_token == token)
-            .values(lease_expires_at=until)
-            .returning(Customer.id)
-        )
-        renewed.update(rows)
-    return renewed
+    return await repository.renew(tx, by_token, tx.now() + timedelta(seconds=lease_seconds))
 
 
 # --- closing attempts -------------------------------------------------------------------------------------
@@ -371,52 +248,11 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> Written:
     if not attempts:
         return Written([], refused)
     now = tx.now()
-    tasks = {
-        t.id: t for t in await tx.session.scalars(select(Task).where(Task.id.in_({a.lease.task_id for a in attempts})))
-    }
-    tenants = {
-        t.id: t
-        for t in await tx.session.scalars(select(Tenant).where(Tenant.id.in_({a.lease.tenant_id for a in attempts})))
-    }
-    rows = []
-    for a in attempts:
-        o = a.outcome
-        answered_at = a.lease.started_at + timedelta(seconds=o.ring_seconds) if o.answered else None
-        ended_at = a.lease.started_at + timedelta(seconds=o.ring_seconds + o.chat_seconds)
-        rows.append(
-            {
-                "tenant_id": a.lease.tenant_id,
-                "task_id": a.lease.task_id,
-                "customer_id": a.lease.customer_id,
-                "line_id": a.lease.line_id or None,
-                "script_id": a.script_id,
-                "script_version": a.script_version,
-                "sn": random_hex(32),
-                "phone": a.lease.phone,
-                "attempt": a.lease.attempt,
-                "result": CallResult(o.result),
-                "started_at": a.lease.started_at,
-                "answered_at": answered_at,
-                "ended_at": ended_at,
-                "ring_seconds": round(o.ring_seconds),
-                "chat_seconds": round(o.chat_seconds),
-                "rounds": o.rounds,
-                "level": Level(o.level) if o.level else None,
-                "reason": o.reason,
-                "concerns": list(o.concerns),
-                "tags": list(o.tags),
-                "transcript": list(o.transcript),
-                "end_reason": o.end_reason,
-                "hangup_by": o.hangup_by,
-                "transferred_to": o.transferred_to,
-                "created_at": now,
-            }
-        )
-    record_ids = list(
-        (await tx.session.execute(insert(CallRecord).returning(CallRecord.id, sort_by_parameter_order=True), rows))
-        .scalars()
-        .all()
-    )
+    tasks = await task_service.tasks_by_id(tx, [a.lease.task_id for a in attempts])
+    rules = {task_id: task_service.redial_rules(task) for task_id, task in tasks.items()}
+    tenants = await repository.tenants_by_id(tx, (a.lease.tenant_id for a in attempts))
+    rows = [_record_row(a, now) for a in attempts]
+    record_ids = await repository.insert_records(tx, rows)
 
     customer_updates = []
     finished_by_task: dict[int, int] = defaultdict(int)
@@ -430,14 +266,14 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> Written:
             next_at: datetime | None = now  # recovery waited long enough: no earlier call can still be live
             free_retries += 1
         else:
-            next_at = redial_at(task.redial_rules, a.outcome.result, a.lease.attempt - free_retries, now)
+            next_at = redial_at(rules[task.id], row["result"], a.lease.attempt - free_retries, now)
         customer_updates.append(
             {
                 "id": a.lease.customer_id,
                 "free_retries": free_retries,
                 "status": CustomerStatus.PENDING if next_at else CustomerStatus.FINISHED,
                 "next_attempt_at": next_at,
-                "last_result": CallResult(a.outcome.result),
+                "last_result": row["result"],
                 "level": row["level"],
                 "lease_owner": None,
                 "lease_expires_at": None,
@@ -456,11 +292,9 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> Written:
         )
         if a.outcome.intents.get("complaint"):
             complaints.append((tenant.id, a.lease.phone, record_id))
-    await tx.session.execute(update(Customer), customer_updates)
+    await repository.close_attempts(tx, customer_updates)
     for task_id, n in sorted(finished_by_task.items()):  # one lock order with the scheduler: by task id
-        await tx.session.execute(
-            update(Task).where(Task.id == task_id).values(finished_count=Task.finished_count + n, updated_at=now)
-        )
+        await task_service.add_finished(tx, task_id, n)
     for task_id in sorted(deltas):
         await apply(tx, task_id, deltas[task_id])
     await _add_complaints(tx, tenants, complaints)
@@ -470,38 +304,60 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> Written:
     return Written(record_ids, refused)
 
 
+def _record_row(a: FinishedAttempt, now: datetime) -> dict[str, Any]:
+    """The call record of one finished attempt, as a row to insert."""
+    o = a.outcome
+    answered_at = a.lease.started_at + timedelta(seconds=o.ring_seconds) if o.answered else None
+    ended_at = a.lease.started_at + timedelta(seconds=o.ring_seconds + o.chat_seconds)
+    return {
+        "tenant_id": a.lease.tenant_id,
+        "task_id": a.lease.task_id,
+        "customer_id": a.lease.customer_id,
+        "line_id": a.lease.line_id or None,
+        "script_id": a.script_id,
+        "script_version": a.script_version,
+        "sn": random_hex(32),
+        "phone": a.lease.phone,
+        "attempt": a.lease.attempt,
+        "result": CallResult(o.result),
+        "started_at": a.lease.started_at,
+        "answered_at": answered_at,
+        "ended_at": ended_at,
+        "ring_seconds": round(o.ring_seconds),
+        "chat_seconds": round(o.chat_seconds),
+        "rounds": o.rounds,
+        "level": Level(o.level) if o.level else None,
+        "reason": o.reason,
+        "concerns": list(o.concerns),
+        "tags": list(o.tags),
+        "transcript": list(o.transcript),
+        "end_reason": o.end_reason,
+        "hangup_by": o.hangup_by,
+        "transferred_to": o.transferred_to,
+        "created_at": now,
+    }
+
+
 async def _claim(tx: Tx, attempts: Sequence[FinishedAttempt]) -> dict[int, int]:
     """Lock the customers of `attempts` whose lease is still the one each attempt was dialled under (in
-    flight, same token); returns their ids with the free retries each has had. An UPDATE, not a SELECT:
-    it takes the row lock on PostgreSQL and the write lock on SQLite, so no other worker can close the
-    attempt between this check and the write."""
+    flight, same token); returns their ids with the free retries each has had, so no other worker can
+    close the attempt between this check and the write."""
     by_token: dict[str, list[int]] = defaultdict(list)
     for a in attempts:
         by_token[a.lease.token].append(a.lease.customer_id)
-    held: dict[int, int] = {}
-    for token, ids in sorted(by_token.items()):
-        # Leases granted before tokens existed have none; only recovery closes them.
-        same_lease = Customer.lease_token == token if token else Customer.lease_token.is_(None)
-        rows = await tx.session.execute(
-            update(Customer)
-            .where(Customer.id.in_(ids), Customer.status == CustomerStatus.DIALLING, same_lease)
-            .values(dialled_at=Customer.dialled_at)
-            .returning(Customer.id, Customer.free_retries)
-        )
-        held.update((customer_id, free_retries) for customer_id, free_retries in rows)
-    return held
+    return await repository.claim(tx, by_token)
 
 
-def redial_at(rules: Iterable[dict[str, Any]], result: str, attempt: int, now: datetime) -> datetime | None:
+def redial_at(rules: Iterable[RedialRule], result: CallResult, attempt: int, now: datetime) -> datetime | None:
     """When the next attempt is due under the task's redial rules, or None: no more attempts.
 
     The first rule naming the result decides; `max_times` counts redials, so attempt n (1-based) may be
     followed by another while n <= max_times.
     """
     for rule in rules:
-        if result in rule.get("results", ()):
-            if attempt <= int(rule.get("max_times", 0)):
-                return now + timedelta(minutes=int(rule.get("delay_minutes", 0)))
+        if result in rule.results:
+            if attempt <= rule.max_times:
+                return now + timedelta(minutes=rule.delay_minutes)
             return None
     return None
 
@@ -519,22 +375,12 @@ async def _add_complaints(tx: Tx, tenants: dict[int, Tenant], complaints: list[t
         )
 
 
-async def _wants_callbacks(tx: Tx, tenant_id: int, *, task: bool = False) -> bool:
-    """Whether any of the tenant's callback settings would take the event (checked again at delivery)."""
-    condition = (
-        or_(CallbackSettings.task_url != "", and_(CallbackSettings.enabled.is_(True), CallbackSettings.url != ""))
-        if task
-        else and_(CallbackSettings.enabled.is_(True), CallbackSettings.url != "")
-    )
-    return bool(await tx.session.scalar(select(exists().where(CallbackSettings.tenant_id == tenant_id, condition))))
-
-
 async def _enqueue_call_events(tx: Tx, attempts: Sequence[FinishedAttempt], record_ids: Sequence[int]) -> None:
     wanted: dict[int, bool] = {}
     for a, record_id in zip(attempts, record_ids, strict=True):
         tenant_id = a.lease.tenant_id
         if tenant_id not in wanted:
-            wanted[tenant_id] = await _wants_callbacks(tx, tenant_id)
+            wanted[tenant_id] = await callback_service.wants(tx, tenant_id, outbox.CALL_FINISHED)
         if wanted[tenant_id]:
             await outbox.enqueue(
                 tx,
@@ -555,10 +401,7 @@ async def recover_interrupted(tx: Tx, *, grace: timedelta, all_leases: bool = Fa
     talking. Each becomes a SYSTEM_ERROR record marked interrupted, with the attempt's real dial time,
     and is handed to the redial rules; none is dialled again as the same attempt."""
     now = tx.now()
-    query = select(Customer).where(Customer.status == CustomerStatus.DIALLING)
-    if not all_leases:
-        query = query.where(Customer.lease_expires_at < now - grace)
-    stale = list(await tx.session.scalars(query.with_for_update(skip_locked=True)))
+    stale = await repository.stale_attempts(tx, None if all_leases else now - grace)
     if not stale:
         return 0
     attempts = [
