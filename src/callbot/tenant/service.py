@@ -6,13 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import time
 
-from sqlalchemy import select
-
 from callbot.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from callbot.kit.db import Tx
 from callbot.kit.secrets import hash_password, random_hex, random_letters, verify_password
 from callbot.models import Tenant, User
 from callbot.models.enums import Role
+from callbot.tenant import repository
 
 _SIGN = re.compile(r"^[A-Za-z0-9_]{2,64}$")
 
@@ -38,37 +37,36 @@ async def create_tenant(tx: Tx, name: str, *, sign: str | None = None, seats: in
     name = name.strip()
     if not name:
         raise ValidationFailed("tenant name is empty", [("name", "must not be empty")])
-    if await tx.session.scalar(select(Tenant.id).where(Tenant.name == name)) is not None:
+    if await repository.tenant_name_taken(tx, name):
         raise Conflict(f"a tenant named {name!r} already exists")
     sign = sign or "cb" + random_letters(8, "abcdefghijkmnpqrstuvwxyz23456789")
     if not _SIGN.match(sign):
         raise ValidationFailed("bad tenant sign", [("sign", "2-64 letters, digits or _")])
-    if await tx.session.scalar(select(Tenant.id).where(Tenant.sign == sign)) is not None:
+    if await repository.tenant_sign_taken(tx, sign):
         raise Conflict(f"a tenant with sign {sign!r} already exists")
     _check_seats(seats)
     now = tx.now()
     tenant = Tenant(name=name, sign=sign, seats=seats, created_at=now, updated_at=now)
-    tx.session.add(tenant)
-    await tx.session.flush()
+    await repository.add(tx, tenant)
     return tenant
 
 
 async def get_tenant(tx: Tx, tenant_id: int) -> Tenant:
-    tenant = await tx.session.get(Tenant, tenant_id)
+    tenant = await repository.get_tenant(tx, tenant_id)
     if tenant is None:
         raise TenantNotFound(f"no tenant with id {tenant_id}")
     return tenant
 
 
 async def get_tenant_by_name(tx: Tx, name: str) -> Tenant:
-    tenant = await tx.session.scalar(select(Tenant).where(Tenant.name == name))
+    tenant = await repository.tenant_by_name(tx, name)
     if tenant is None:
         raise TenantNotFound(f"no tenant named {name!r}")
     return tenant
 
 
 async def list_tenants(tx: Tx) -> list[Tenant]:
-    return list(await tx.session.scalars(select(Tenant).order_by(Tenant.id)))
+    return await repository.all_tenants(tx)
 
 
 async def update_tenant(tx: Tx, tenant: Tenant, changes: TenantChanges) -> Tenant:
@@ -97,7 +95,7 @@ async def update_tenant(tx: Tx, tenant: Tenant, changes: TenantChanges) -> Tenan
             raise ValidationFailed("unknown time zone", [("timezone", f"unknown zone {changes.timezone!r}")]) from exc
         tenant.timezone = changes.timezone
     tenant.updated_at = tx.now()
-    await tx.session.flush()
+    await repository.flush(tx)
     return tenant
 
 
@@ -120,7 +118,7 @@ async def create_user(
         problems.append(("password", "at least 8 characters"))
     if problems:
         raise ValidationFailed("invalid user", problems)
-    if await tx.session.scalar(select(User.id).where(User.username == username)) is not None:
+    if await repository.username_taken(tx, username):
         raise Conflict(f"a user named {username!r} already exists")
     user = User(
         tenant_id=tenant.id,
@@ -131,17 +129,21 @@ async def create_user(
         sn=random_hex(32),
         created_at=tx.now(),
     )
-    tx.session.add(user)
-    await tx.session.flush()
+    await repository.add(tx, user)
     return user
 
 
 async def list_users(tx: Tx, tenant: Tenant) -> list[User]:
-    return list(await tx.session.scalars(select(User).where(User.tenant_id == tenant.id).order_by(User.id)))
+    return await repository.users_of(tx, tenant.id)
+
+
+async def find_user(tx: Tx, user_id: int) -> User | None:
+    """Any tenant's user by id (for a task owner the caller already holds), None when gone."""
+    return await repository.get_user(tx, user_id)
 
 
 async def get_user(tx: Tx, tenant: Tenant, user_id: int) -> User:
-    user = await tx.session.get(User, user_id)
+    user = await repository.get_user(tx, user_id)
     if user is None or user.tenant_id != tenant.id:
         raise UserNotFound(f"no user with id {user_id}")
     return user
@@ -149,7 +151,7 @@ async def get_user(tx: Tx, tenant: Tenant, user_id: int) -> User:
 
 async def authenticate_user(tx: Tx, username: str, password: str) -> User:
     """Check a console login. The same error for an unknown user and a wrong password."""
-    user = await tx.session.scalar(select(User).where(User.username == username))
+    user = await repository.user_by_name(tx, username)
     if user is None or not user.enabled or not verify_password(password, user.password_hash):
         raise Unauthorized("wrong username or password")
     user.last_login_at = tx.now()
@@ -176,5 +178,5 @@ async def update_user(tx: Tx, tenant: Tenant, user_id: int, changes: UserChanges
         user.role = changes.role
     if changes.enabled is not None:
         user.enabled = changes.enabled
-    await tx.session.flush()
+    await repository.flush(tx)
     return user
