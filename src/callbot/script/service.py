@@ -7,8 +7,6 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import select
-
 from callbot.dialogue.script import Script as ScriptDocument
 from callbot.dialogue.script import load_script
 from callbot.errors import InvalidState, NotFound
@@ -16,6 +14,7 @@ from callbot.kit.db import Tx
 from callbot.kit.secrets import random_hex
 from callbot.models import Script, ScriptVersion, Tenant
 from callbot.models.enums import ScriptStatus
+from callbot.script import repository
 
 
 class ScriptNotFound(NotFound):
@@ -43,7 +42,7 @@ async def add_script(tx: Tx, tenant: Tenant, body: str, *, draft: bool = False, 
     """Validate `body` (YAML or JSON) and store it: a new script, or a new version of the same-named one."""
     document = load_script(body, source=source or "<script>")
     now = tx.now()
-    script = await tx.session.scalar(select(Script).where(Script.tenant_id == tenant.id, Script.name == document.name))
+    script = await repository.by_name(tx, tenant.id, document.name)
     if script is None:
         script = Script(
             tenant_id=tenant.id,
@@ -54,8 +53,7 @@ async def add_script(tx: Tx, tenant: Tenant, body: str, *, draft: bool = False, 
             created_at=now,
             updated_at=now,
         )
-        tx.session.add(script)
-        await tx.session.flush()
+        await repository.add(tx, script)
     script.latest_version += 1
     status = ScriptStatus.DRAFT if draft else ScriptStatus.APPROVED
     version = ScriptVersion(
@@ -70,32 +68,32 @@ async def add_script(tx: Tx, tenant: Tenant, body: str, *, draft: bool = False, 
         script.approved_version = version.version
     script.industry = document.industry or script.industry
     script.updated_at = now
-    tx.session.add(version)
-    await tx.session.flush()
+    await repository.add(tx, version)
     return AddedScript(script, version, document)
 
 
+async def find_script(tx: Tx, script_id: int) -> Script | None:
+    """Any tenant's script by id (for a task the caller already holds), None when gone."""
+    return await repository.get(tx, script_id)
+
+
 async def get_script(tx: Tx, tenant: Tenant, script_id: int) -> Script:
-    script = await tx.session.get(Script, script_id)
+    script = await repository.get(tx, script_id)
     if script is None or script.tenant_id != tenant.id:
         raise ScriptNotFound(f"no script with id {script_id}")
     return script
 
 
 async def list_scripts(tx: Tx, tenant: Tenant) -> list[Script]:
-    query = select(Script).where(Script.tenant_id == tenant.id).order_by(Script.id)
-    return list(await tx.session.scalars(query))
+    return await repository.of_tenant(tx, tenant.id)
 
 
 async def list_versions(tx: Tx, script: Script) -> list[ScriptVersion]:
-    query = select(ScriptVersion).where(ScriptVersion.script_id == script.id).order_by(ScriptVersion.version)
-    return list(await tx.session.scalars(query))
+    return await repository.versions(tx, script.id)
 
 
 async def get_version(tx: Tx, script: Script, version: int) -> ScriptVersion:
-    row = await tx.session.scalar(
-        select(ScriptVersion).where(ScriptVersion.script_id == script.id, ScriptVersion.version == version)
-    )
+    row = await repository.version(tx, script.id, version)
     if row is None:
         raise ScriptNotFound(f"script {script.id} has no version {version}")
     return row
@@ -108,7 +106,7 @@ async def approve_version(tx: Tx, tenant: Tenant, script_id: int, version: int) 
     if script.approved_version is None or version > script.approved_version:
         script.approved_version = version
     script.updated_at = tx.now()
-    await tx.session.flush()
+    await repository.flush(tx)
     return row
 
 
