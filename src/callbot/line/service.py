@@ -8,10 +8,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from callbot.errors import Conflict, NotFound, ValidationFailed
 from callbot.kit.db import Tx
+from callbot.line import repository
 from callbot.models import Line, Tenant
 from callbot.models.enums import LineType
 from callbot.telephony.sip.trunk import TrunkSettings
@@ -95,7 +94,7 @@ async def add_line(
     phone = _clean_phone(phone)
     _check_concurrency(concurrency)
     settings = _checked_settings(tx, gateway, settings or {})
-    exists = await tx.session.scalar(select(Line.id).where(Line.tenant_id == tenant.id, Line.phone == phone))
+    exists = await repository.id_by_phone(tx, tenant.id, phone)
     if exists is not None:
         raise Conflict(f"line {phone} already exists (id {exists})")
     line = Line(
@@ -108,13 +107,12 @@ async def add_line(
         settings=settings or {},
         created_at=tx.now(),
     )
-    tx.session.add(line)
-    await tx.session.flush()
+    await repository.add(tx, line)
     return line
 
 
 async def get_line(tx: Tx, tenant: Tenant, line_id: int) -> Line:
-    line = await tx.session.get(Line, line_id)
+    line = await repository.get(tx, line_id)
     if line is None or line.tenant_id != tenant.id:
         raise LineNotFound(f"no line with id {line_id}")
     return line
@@ -122,10 +120,7 @@ async def get_line(tx: Tx, tenant: Tenant, line_id: int) -> Line:
 
 async def get_lines(tx: Tx, tenant: Tenant, line_ids: list[int], *, field: str = "line_ids") -> list[Line]:
     """Fetch several lines of the tenant, naming each missing one at its position in `field`."""
-    found = {
-        line.id: line
-        for line in await tx.session.scalars(select(Line).where(Line.tenant_id == tenant.id, Line.id.in_(line_ids)))
-    }
+    found = await repository.many(tx, tenant.id, line_ids)
     problems = [(f"{field}.{i}", f"no line with id {lid}") for i, lid in enumerate(line_ids) if lid not in found]
     if problems:
         raise ValidationFailed("unknown lines", problems)
@@ -133,14 +128,14 @@ async def get_lines(tx: Tx, tenant: Tenant, line_ids: list[int], *, field: str =
 
 
 async def find_line_by_phone(tx: Tx, tenant: Tenant, phone: str) -> Line:
-    line = await tx.session.scalar(select(Line).where(Line.tenant_id == tenant.id, Line.phone == phone))
+    line = await repository.by_phone(tx, tenant.id, phone)
     if line is None:
         raise LineNotFound(f"no line with number {phone}")
     return line
 
 
 async def list_lines(tx: Tx, tenant: Tenant) -> list[Line]:
-    return list(await tx.session.scalars(select(Line).where(Line.tenant_id == tenant.id).order_by(Line.id)))
+    return await repository.of_tenant(tx, tenant.id)
 
 
 async def update_line(tx: Tx, tenant: Tenant, line_id: int, changes: LineChanges) -> Line:
@@ -156,11 +151,11 @@ async def update_line(tx: Tx, tenant: Tenant, line_id: int, changes: LineChanges
         value = getattr(changes, field)
         if value is not None:
             setattr(line, field, value)
-    await tx.session.flush()
+    await repository.flush(tx)
     return line
 
 
 async def registering_sip_lines(tx: Tx) -> dict[str, dict[str, Any]]:
     """Every enabled SIP line, of every tenant, whose trunk asks to be registered: "line-<id>" → settings."""
-    lines = await tx.session.scalars(select(Line).where(Line.gateway == "sip", Line.enabled.is_(True)))
+    lines = await repository.enabled_on_gateway(tx, "sip")
     return {f"line-{line.id}": line.settings for line in lines if (line.settings.get("sip") or {}).get("register")}
