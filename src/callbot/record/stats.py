@@ -12,13 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from callbot.kit.db import Tx
 from callbot.models import CallRecord, Task, TaskStats, TaskStatsDaily, Tenant
 from callbot.models.enums import CallResult, Level
+from callbot.record import repository
 from callbot.task import service as task_service
 
 LEVELS = [level.value for level in Level]
@@ -115,7 +112,7 @@ def _merged(stored: dict[str, int] | None, delta: Counter[str]) -> dict[str, int
 
 async def apply(tx: Tx, task_id: int, delta: StatsDelta) -> None:
     """Add `delta` to the task's counters; the row is locked so concurrent workers add, never overwrite."""
-    row = await tx.session.get(TaskStats, task_id, with_for_update=True)
+    row = await repository.stats_row(tx, task_id, lock=True)
     if row is None:
         row = TaskStats(
             task_id=task_id,
@@ -128,7 +125,7 @@ async def apply(tx: Tx, task_id: int, delta: StatsDelta) -> None:
             durations={},
             concerns={},
         )
-        tx.session.add(row)
+        repository.add(tx, row)
     row.calls += delta.calls
     row.answered += delta.answered
     row.chat_seconds += delta.chat_seconds
@@ -138,21 +135,15 @@ async def apply(tx: Tx, task_id: int, delta: StatsDelta) -> None:
     row.durations = _merged(row.durations, delta.durations)
     row.concerns = _merged(row.concerns, delta.concerns)
     for day, counts in delta.days.items():
-        await _insert_if_missing(
+        await repository.insert_if_missing(
             tx, TaskStatsDaily, {"task_id": task_id, "day": day, "calls": 0, "answered": 0, "chat_seconds": 0}
         )
-        daily = await tx.session.get(TaskStatsDaily, (task_id, day), with_for_update=True, populate_existing=True)
+        daily = await repository.locked_daily(tx, task_id, day)
         assert daily is not None
         daily.calls += counts.calls
         daily.answered += counts.answered
         daily.chat_seconds += counts.chat_seconds
-    await tx.session.flush()
-
-
-async def _insert_if_missing(tx: Tx, model: type[TaskStats] | type[TaskStatsDaily], values: dict[str, object]) -> None:
-    dialect = (await tx.session.connection()).dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    await tx.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    await repository.flush(tx)
 
 
 @dataclass(frozen=True)
@@ -218,12 +209,8 @@ def _view(task: Task, row: TaskStats | None, daily: list[TaskStatsDaily]) -> Tas
 
 async def get_task_stats(tx: Tx, tenant: Tenant, task_id: int, *, include_deleted: bool = False) -> TaskStatsView:
     task = await task_service.get_task(tx, tenant, task_id, include_deleted=include_deleted)
-    row = await tx.session.get(TaskStats, task.id)
-    daily = list(
-        await tx.session.scalars(
-            select(TaskStatsDaily).where(TaskStatsDaily.task_id == task.id).order_by(TaskStatsDaily.day)
-        )
-    )
+    row = await repository.stats_row(tx, task.id)
+    daily = await repository.daily_rows(tx, task.id)
     return _view(task, row, daily)
 
 
@@ -232,7 +219,7 @@ async def recount(tx: Tx, tenant: Tenant, task_id: int) -> TaskStatsView:
     task = await task_service.get_task(tx, tenant, task_id)
     zone = ZoneInfo(tenant.timezone)
     delta = StatsDelta()
-    for record in await tx.session.scalars(select(CallRecord).where(CallRecord.task_id == task.id)):
+    for record in await repository.of_task(tx, task.id):
         delta.add_record(record, zone)
     row = TaskStats(
         task_id=task.id,

@@ -1,0 +1,115 @@
+"""The call record store's queries (通话记录) and the task statistics' rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from callbot.kit.db import Tx
+from callbot.kit.paging import Page, PageRequest, paginate
+from callbot.models import CallRecord, Customer, Task, TaskStats, TaskStatsDaily
+from callbot.record.schemas import RecordFilter
+
+
+def _on_tenant_clock(value: datetime, zone: ZoneInfo) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+
+def record_query(tenant_id: int, zone: ZoneInfo, f: RecordFilter) -> Select[CallRecord]:
+    query = (
+        select(CallRecord)
+        .join(Task, Task.id == CallRecord.task_id)
+        .where(CallRecord.tenant_id == tenant_id, Task.deleted.is_(False))
+    )
+    if f.task_id is not None:
+        query = query.where(CallRecord.task_id == f.task_id)
+    if f.results:
+        query = query.where(CallRecord.result.in_(f.results))
+    if f.levels:
+        query = query.where(CallRecord.level.in_(f.levels))
+    if f.phone:
+        query = query.where(CallRecord.phone == f.phone)
+    if f.search:
+        names = select(Customer.id).where(
+            Customer.tenant_id == tenant_id, Customer.name.icontains(f.search, autoescape=True)
+        )
+        query = query.where(
+            or_(CallRecord.phone.contains(f.search, autoescape=True), CallRecord.customer_id.in_(names))
+        )
+    if f.started_from is not None:
+        query = query.where(CallRecord.started_at >= _on_tenant_clock(f.started_from, zone))
+    if f.started_to is not None:
+        query = query.where(CallRecord.started_at < _on_tenant_clock(f.started_to, zone))
+    if f.script_id is not None:
+        query = query.where(CallRecord.script_id == f.script_id)
+    if f.min_rounds is not None:
+        query = query.where(CallRecord.rounds >= f.min_rounds)
+    if f.max_rounds is not None:
+        query = query.where(CallRecord.rounds <= f.max_rounds)
+    if f.min_chat_seconds is not None:
+        query = query.where(CallRecord.chat_seconds >= f.min_chat_seconds)
+    if f.max_chat_seconds is not None:
+        query = query.where(CallRecord.chat_seconds <= f.max_chat_seconds)
+    if f.customer_id is not None:
+        query = query.where(CallRecord.customer_id == f.customer_id)
+    if f.created_from is not None:
+        query = query.where(CallRecord.created_at >= _on_tenant_clock(f.created_from, zone))
+    if f.created_to is not None:
+        query = query.where(CallRecord.created_at < _on_tenant_clock(f.created_to, zone))
+    if f.sns is not None:
+        query = query.where(CallRecord.sn.in_(f.sns))
+    if f.manual_levels:
+        query = query.where(CallRecord.manual_level.in_(f.manual_levels))
+    return query.order_by(CallRecord.id.desc())
+
+
+async def page(tx: Tx, tenant_id: int, zone: ZoneInfo, f: RecordFilter, request: PageRequest) -> Page[CallRecord]:
+    return await paginate(tx.session, record_query(tenant_id, zone, f), request)
+
+
+async def get(tx: Tx, record_id: int) -> CallRecord | None:
+    return await tx.session.get(CallRecord, record_id)
+
+
+async def by_sn(tx: Tx, tenant_id: int, sn: str) -> CallRecord | None:
+    return await tx.session.scalar(select(CallRecord).where(CallRecord.sn == sn, CallRecord.tenant_id == tenant_id))
+
+
+async def of_task(tx: Tx, task_id: int) -> list[CallRecord]:
+    return list(await tx.session.scalars(select(CallRecord).where(CallRecord.task_id == task_id)))
+
+
+async def flush(tx: Tx) -> None:
+    await tx.session.flush()
+
+
+# --- statistics ---------------------------------------------------------------------------------------
+
+
+async def stats_row(tx: Tx, task_id: int, *, lock: bool = False) -> TaskStats | None:
+    if lock:
+        return await tx.session.get(TaskStats, task_id, with_for_update=True)
+    return await tx.session.get(TaskStats, task_id)
+
+
+def add(tx: Tx, row: TaskStats) -> None:
+    tx.session.add(row)
+
+
+async def locked_daily(tx: Tx, task_id: int, day: object) -> TaskStatsDaily | None:
+    return await tx.session.get(TaskStatsDaily, (task_id, day), with_for_update=True, populate_existing=True)
+
+
+async def daily_rows(tx: Tx, task_id: int) -> list[TaskStatsDaily]:
+    query = select(TaskStatsDaily).where(TaskStatsDaily.task_id == task_id).order_by(TaskStatsDaily.day)
+    return list(await tx.session.scalars(query))
+
+
+async def insert_if_missing(tx: Tx, model: type[TaskStats] | type[TaskStatsDaily], values: dict[str, object]) -> None:
+    dialect = (await tx.session.connection()).dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    await tx.session.execute(insert(model).values(**values).on_conflict_do_nothing())
