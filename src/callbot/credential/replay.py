@@ -10,13 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
+from callbot.credential import repository
 from callbot.errors import Unauthorized
 from callbot.kit.db import Tx
-from callbot.models import SeenSignature
 
 
 class Replayed(Unauthorized):
@@ -38,24 +34,10 @@ async def remember(
     more than `reuse` ago (a client that signs once and sends a few requests at once stays within it).
     """
     now = tx.now()
-    await tx.session.execute(
-        delete(SeenSignature).where(SeenSignature.credential_id == credential_id, SeenSignature.expires_at < now)
-    )
-    dialect = (await tx.session.connection()).dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    # The primary key decides between concurrent uses on any number of processes: one insert wins.
-    added = await tx.session.execute(
-        insert(SeenSignature)
-        .values(credential_id=credential_id, signature=signature, request=request, seen_at=now, expires_at=expires_at)
-        .on_conflict_do_nothing()
-    )
-    if added.rowcount == 0:  # type: ignore[attr-defined]
+    await repository.forget_expired_signatures(tx, credential_id, now)
+    if not await repository.add_signature(tx, credential_id, signature, request, now, expires_at):
         raise Replayed("this signed request was already received: sign every request with a new timestamp")
-    first = await tx.session.scalar(
-        select(func.min(SeenSignature.seen_at)).where(
-            SeenSignature.credential_id == credential_id, SeenSignature.signature == signature
-        )
-    )
+    first = await repository.first_seen(tx, credential_id, signature)
     if first is not None and now - first > reuse:
         raise Replayed(
             f"this signature was first used {int((now - first).total_seconds())} s ago on another request: "

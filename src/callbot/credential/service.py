@@ -5,8 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
+from callbot.credential import repository
 from callbot.errors import Forbidden, NotFound, Unauthorized
 from callbot.kit.db import Tx
 from callbot.kit.secrets import random_alnum, random_hex, random_letters, token_digest
@@ -69,22 +68,20 @@ async def create_credential(
         shown = {"api_access_id": access_id, "api_access_secret": access_secret}
     credential.user_id = user.id if user is not None else None
     credential.label = label
-    tx.session.add(credential)
-    await tx.session.flush()
+    await repository.add(tx, credential)
     return IssuedCredential(credential, shown)
 
 
 async def list_credentials(tx: Tx, tenant: Tenant) -> list[Credential]:
-    query = select(Credential).where(Credential.tenant_id == tenant.id).order_by(Credential.id)
-    return list(await tx.session.scalars(query))
+    return await repository.of_tenant(tx, tenant.id)
 
 
 async def set_enabled(tx: Tx, tenant: Tenant, credential_id: int, enabled: bool) -> Credential:
-    credential = await tx.session.get(Credential, credential_id)
+    credential = await repository.get(tx, credential_id)
     if credential is None or credential.tenant_id != tenant.id:
         raise CredentialNotFound(f"no credential with id {credential_id}")
     credential.enabled = enabled
-    await tx.session.flush()
+    await repository.flush(tx)
     return credential
 
 
@@ -92,7 +89,7 @@ async def authenticate_token(tx: Tx, token: str) -> tuple[Tenant, Credential]:
     """Resolve a native bearer token to its tenant."""
     if not token.startswith(TOKEN_PREFIX):
         raise Unauthorized("invalid bearer token")
-    credential = await tx.session.scalar(select(Credential).where(Credential.secret_digest == token_digest(token)))
+    credential = await repository.by_digest(tx, token_digest(token))
     if credential is None or credential.kind is not CredentialKind.TOKEN:
         raise Unauthorized("invalid bearer token")
     # The digest lookup already matched; compare again in constant time for good measure.
@@ -103,7 +100,7 @@ async def authenticate_token(tx: Tx, token: str) -> tuple[Tenant, Credential]:
 
 async def find_vendor_credential(tx: Tx, kind: CredentialKind, key: str) -> tuple[Tenant, Credential, str]:
     """Resolve a vendor key (appKey, api_access_id) to tenant, credential and the plain secret."""
-    credential = await tx.session.scalar(select(Credential).where(Credential.key == key))
+    credential = await repository.by_key(tx, key)
     if credential is None or credential.kind is not kind or credential.secret_encrypted is None:
         raise Unauthorized(f"unknown {kind.value} key")
     tenant = await check_active(tx, credential)
@@ -124,7 +121,7 @@ async def check_active(tx: Tx, credential: Credential) -> Tenant:
 
 async def active_tenant(tx: Tx, tenant_id: int) -> Tenant:
     """The tenant, when it may still be used (active and not expired)."""
-    tenant = await tx.session.get(Tenant, tenant_id)
+    tenant = await repository.tenant(tx, tenant_id)
     if tenant is None or tenant.status is not TenantStatus.ACTIVE:
         raise TenantSuspended()
     if tenant.expires_on is not None and tenant.expires_on <= tx.now():
@@ -135,12 +132,7 @@ async def active_tenant(tx: Tx, tenant_id: int) -> Tenant:
 async def vendor_secret(tx: Tx, tenant: Tenant, kind: CredentialKind) -> str:
     """The plain secret of the tenant's first enabled credential of a vendor kind ("" when it has none):
     it signs the callbacks sent in that vendor's dialect."""
-    credential = await tx.session.scalar(
-        select(Credential)
-        .where(Credential.tenant_id == tenant.id, Credential.kind == kind, Credential.enabled.is_(True))
-        .order_by(Credential.id)
-        .limit(1)
-    )
+    credential = await repository.first_enabled(tx, tenant.id, kind)
     if credential is None or credential.secret_encrypted is None:
         return ""
     return tx.secrets.decrypt(credential.secret_encrypted)

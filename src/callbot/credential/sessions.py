@@ -12,14 +12,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
-
+from callbot.credential import repository
 from callbot.credential import service as credential_service
 from callbot.errors import Unauthorized
 from callbot.kit.db import Tx
 from callbot.kit.secrets import random_alnum
 from callbot.models import ApiSession, Credential, Tenant, User
-from callbot.models.enums import Role
 
 KEY_LENGTH = 8
 DEFAULT_LIFETIME = 7200
@@ -46,8 +44,7 @@ class Acting:
 
 async def main_user(tx: Tx, tenant: Tenant) -> User | None:
     """The tenant's main account: its first admin user (by creation), or None when it has no admin."""
-    query = select(User).where(User.tenant_id == tenant.id, User.role == Role.ADMIN).order_by(User.id).limit(1)
-    return await tx.session.scalar(query)
+    return await repository.first_admin(tx, tenant.id)
 
 
 def derived_sn(credential: Credential) -> str:
@@ -59,7 +56,7 @@ async def acting_for_credential(tx: Tx, tenant: Tenant, credential: Credential) 
     """The credential's user; without one, the tenant's main account; without users, a derived identity."""
     main = await main_user(tx, tenant)
     if credential.user_id is not None:
-        user = await tx.session.get(User, credential.user_id)
+        user = await repository.user(tx, credential.user_id)
         if user is None or user.tenant_id != tenant.id or not user.enabled:
             raise SessionKeyInvalid("the credential's user is gone or disabled")
         return Acting(user, user.sn, main is not None and main.id == user.id)
@@ -85,10 +82,7 @@ async def issue(
     """A new api_key for `acting`; with `single_session`, every other key of the same subject is removed
     (a superseded key then answers as unknown, 20005)."""
     now = tx.now()
-    removed = [ApiSession.subject == acting.sn]
-    if not single_session:
-        removed.append(ApiSession.expires_at < now - _KEEP_EXPIRED)
-    await tx.session.execute(delete(ApiSession).where(*removed))
+    await repository.remove_sessions(tx, acting.sn, expired_before=None if single_session else now - _KEEP_EXPIRED)
     session = ApiSession(
         tenant_id=tenant.id,
         credential_id=credential.id if credential is not None else None,
@@ -99,8 +93,7 @@ async def issue(
         expires_at=now + timedelta(seconds=lifetime),
         revoked=False,
     )
-    tx.session.add(session)
-    await tx.session.flush()
+    await repository.add(tx, session)
     return session
 
 
@@ -111,13 +104,7 @@ async def verify(tx: Tx, subject: str, api_key: str) -> ApiSession:
     SessionKeyExpired for the right key past its expiry. One indexed lookup, however many logins the
     subject made.
     """
-    query = (
-        select(ApiSession)
-        .where(ApiSession.subject == subject, ApiSession.api_key == api_key)
-        .order_by(ApiSession.id.desc())
-        .limit(1)
-    )
-    found = await tx.session.scalar(query)
+    found = await repository.session_by_key(tx, subject, api_key)
     if found is None or found.revoked:
         raise SessionKeyInvalid()
     if found.expires_at <= tx.now():
@@ -128,12 +115,12 @@ async def verify(tx: Tx, subject: str, api_key: str) -> ApiSession:
 async def session_tenant(tx: Tx, session: ApiSession) -> Tenant:
     """The tenant a live session acts for, refusing a disabled credential or user or a suspended tenant."""
     if session.credential_id is not None:
-        credential = await tx.session.get(Credential, session.credential_id)
+        credential = await repository.get(tx, session.credential_id)
         if credential is None:
             raise SessionKeyInvalid()
         return await credential_service.check_active(tx, credential)
     if session.user_id is not None:
-        user = await tx.session.get(User, session.user_id)
+        user = await repository.user(tx, session.user_id)
         if user is None or not user.enabled:
             raise SessionKeyInvalid()
     return await credential_service.active_tenant(tx, session.tenant_id)
