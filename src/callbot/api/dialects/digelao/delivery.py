@@ -18,10 +18,12 @@ from callbot.credential import service as credential_service
 from callbot.credential import sessions
 from callbot.customer import service as customer_service
 from callbot.kit.db import Tx
-from callbot.models import CallbackSettings, Customer, OutboxEvent, Script, Tenant, User
+from callbot.models import CallbackSettings, OutboxEvent, Tenant
 from callbot.models.enums import CredentialKind
 from callbot.record import service as record_service
+from callbot.script import service as script_service
 from callbot.task import service as task_service
+from callbot.tenant import service as tenant_service
 
 
 class DigelaoRenderer:
@@ -41,9 +43,9 @@ class DigelaoRenderer:
                 return None
             url = settings.url
             record = await record_service.get_record(tx, tenant, int(event.subject["record_id"]))
-            customer = await tx.session.get(Customer, record.customer_id)
-            script = await tx.session.get(Script, task.script_id)
-            owner = await tx.session.get(User, task.owner_user_id) if task.owner_user_id else None
+            customer = await customer_service.find_customer(tx, record.customer_id)
+            script = await script_service.find_script(tx, task.script_id)
+            owner = await tenant_service.find_user(tx, task.owner_user_id) if task.owner_user_id else None
             main = await sessions.main_user(tx, tenant)
             payload = pushes.call_push_payload(
                 record, task, customer, script, tenant, owner or main, self.options, main=main, now=tx.now()

@@ -10,8 +10,9 @@ from callbot.callback import outbox
 from callbot.callback import service as callback_service
 from callbot.callback.delivery import Delivery
 from callbot.credential import service as credential_service
+from callbot.customer import service as customer_service
 from callbot.kit.db import Tx
-from callbot.models import CallbackSettings, Customer, OutboxEvent, Tenant
+from callbot.models import CallbackSettings, OutboxEvent, Tenant
 from callbot.models.enums import CredentialKind
 from callbot.record import service as record_service
 from callbot.task import service as task_service
@@ -32,7 +33,7 @@ class YiwiseRenderer:
         task = await task_service.get_task(tx, tenant, int(event.subject["task_id"]), include_deleted=True)
         if event.kind == outbox.CALL_FINISHED:
             record = await record_service.get_record(tx, tenant, int(event.subject["record_id"]))
-            customer = await tx.session.get(Customer, record.customer_id)
+            customer = await customer_service.find_customer(tx, record.customer_id)
             payload = callbacks.call_record_payload(record, task, tenant, self.options, customer=customer)
         elif event.kind == outbox.TASK_COMPLETED:
             payload = callbacks.task_completed_payload(task, tenant)
