@@ -54,9 +54,7 @@ def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -
 
     @v1.get("/health", tags=["health"], summary="Liveness and database check (no authentication)")
     async def health(tx: WriteTx) -> dict[str, str]:
-        from sqlalchemy import text
-
-        await tx.session.execute(text("SELECT 1"))
+        await tx.ping()
         return {"status": "ok", "version": __version__, "database": store.dialect}
 
     for router in (

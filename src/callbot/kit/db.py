@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -95,6 +95,10 @@ class Tx:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    async def ping(self) -> None:
+        """A round trip to the database (a health check)."""
+        await self.session.execute(text("SELECT 1"))
 
 
 class Store:
