@@ -13,6 +13,7 @@ test: setup-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The quick loop: skips the slow end-to-end tests.
@@ -29,6 +30,7 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Re-pin the dependencies after editing pyproject.toml (needs uv: pip install uv). The speech extra's
 # lock is constrained by the main one, so both install into one virtualenv.
