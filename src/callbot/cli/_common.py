@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import date, datetime, time
 from enum import Enum
@@ -71,8 +71,3 @@ async def cli_store() -> AsyncIterator[Store]:
         yield store
     finally:
         await store.dispose()
-
-
-async def in_transaction(store: Store, work: Callable[..., Awaitable[R]], *args: Any) -> R:
-    async with store.transaction() as tx:
-        return await work(tx, *args)

@@ -28,7 +28,3 @@ def parse_window(value: str) -> tuple[time, time]:
     if start >= end:
         raise ValueError(f"window {value!r} must start before it ends")
     return start, end
-
-
-def format_time(value: time) -> str:
-    return value.strftime("%H:%M:%S")

@@ -78,10 +78,6 @@ def char_key(ch: str) -> str:
     return fuzzy_syllable(char_pinyin(ch))
 
 
-def pinyin_of(text: str) -> list[str]:
-    return [char_pinyin(c) for c in text]
-
-
 @dataclass(frozen=True)
 class Correction:
     heard: str
