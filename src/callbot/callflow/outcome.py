@@ -12,7 +12,7 @@ from typing import Any
 from callbot.dialogue.engine import DialogueState
 from callbot.dialogue.levels import grade
 from callbot.dialogue.script import Script
-from callbot.models.enums import RESULT_LABELS
+from callbot.models.enums import RESULT_LABELS, CallResult, HangupBy, Level
 from callbot.telephony.gateway import DialStatus
 
 __all__ = ["INTERRUPTED", "CallOutcome", "answered", "interrupted", "unanswered"]
@@ -25,30 +25,34 @@ INTERRUPTED = "interrupted"
 class CallOutcome:
     """What happened on one dial attempt, ready to become a call record."""
 
-    result: str
+    result: CallResult
     ring_seconds: float
     chat_seconds: float = 0.0
     rounds: int = 0
-    level: str = "F"
+    level: Level = Level.F
     reason: str = ""
     concerns: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     intents: Mapping[str, int] = field(default_factory=dict)
     transcript: tuple[dict[str, Any], ...] = ()
     end_reason: str = ""
-    hangup_by: str = ""  # ROBOT | PERSON
+    hangup_by: HangupBy = HangupBy.NOBODY
     transferred_to: str = ""
 
     @property
     def answered(self) -> bool:
-        return self.result == DialStatus.ANSWERED.value
+        return self.result is CallResult.ANSWERED
 
 
 def unanswered(result: str, ring_seconds: float, reason: str = "") -> CallOutcome:
-    """An attempt that never reached the customer: level F, its result as the analysis basis."""
+    """An attempt that never reached the customer: level F, its result as the analysis basis. `result` is
+    a dial status (`DialStatus`, the same names as `CallResult`)."""
     label = RESULT_LABELS.get(result, result)
     return CallOutcome(
-        result=result, ring_seconds=ring_seconds, level="F", reason=f"{label}{f'：{reason}' if reason else ''}"
+        result=CallResult(result),
+        ring_seconds=ring_seconds,
+        level=Level.F,
+        reason=f"{label}{f'：{reason}' if reason else ''}",
     )
 
 
@@ -74,20 +78,20 @@ def answered(
     `failed`: a fault ended it (system_error, unless the dialogue had already ended)."""
     graded = grade(script, state, talk_seconds=talk_seconds)
     end = INTERRUPTED if cut else state.end or ("system_error" if failed else "customer_hangup")
-    by = "PERSON" if ended_by_customer or end == "customer_hangup" else "ROBOT"
+    by = HangupBy.PERSON if ended_by_customer or end == "customer_hangup" else HangupBy.ROBOT
     return CallOutcome(
-        result=DialStatus.ANSWERED.value,
+        result=CallResult.ANSWERED,
         ring_seconds=ring_seconds,
         chat_seconds=talk_seconds,
         rounds=state.rounds,
-        level=graded.level,
+        level=Level(graded.level),
         reason=graded.reason,
         concerns=graded.concerns,
         tags=graded.tags,
         intents=dict(state.intents),
         transcript=tuple(_transcript_entry(t.to_dict()) for t in state.transcript),
         end_reason=end,
-        hangup_by="" if transferred_to else by,
+        hangup_by=HangupBy.NOBODY if transferred_to else by,
         transferred_to=transferred_to,
     )
 

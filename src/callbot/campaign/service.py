@@ -28,7 +28,7 @@ from callbot.dnc import service as dnc_service
 from callbot.kit.db import Tx
 from callbot.kit.secrets import random_hex
 from callbot.models import Task, Tenant
-from callbot.models.enums import CallResult, CustomerStatus, Level, TaskStatus
+from callbot.models.enums import CallResult, CustomerStatus, TaskStatus
 from callbot.record.stats import StatsDelta, apply
 from callbot.task import service as task_service
 from callbot.task.schemas import RedialRule
@@ -319,14 +319,14 @@ def _record_row(a: FinishedAttempt, now: datetime) -> dict[str, Any]:
         "sn": random_hex(32),
         "phone": a.lease.phone,
         "attempt": a.lease.attempt,
-        "result": CallResult(o.result),
+        "result": o.result,
         "started_at": a.lease.started_at,
         "answered_at": answered_at,
         "ended_at": ended_at,
         "ring_seconds": round(o.ring_seconds),
         "chat_seconds": round(o.chat_seconds),
         "rounds": o.rounds,
-        "level": Level(o.level) if o.level else None,
+        "level": o.level,
         "reason": o.reason,
         "concerns": list(o.concerns),
         "tags": list(o.tags),

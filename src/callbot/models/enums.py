@@ -96,6 +96,14 @@ RESULT_LABELS: dict[str, str] = {
 }
 
 
+class HangupBy(StrEnum):
+    """Who ended an answered call (挂断方); NOBODY for an unanswered or transferred one."""
+
+    ROBOT = "ROBOT"
+    PERSON = "PERSON"
+    NOBODY = ""
+
+
 class Level(StrEnum):
     """意向等级."""
 
