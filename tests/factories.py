@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -73,7 +74,7 @@ async def make_task(store: Store, account: Account, **fields: object) -> int:
     return task.id
 
 
-async def api_task(client: httpx.AsyncClient, account: Account, **fields: object) -> dict[str, object]:
+async def api_task(client: httpx.AsyncClient, account: Account, **fields: object) -> dict[str, Any]:
     body = {"name": "11月分期回访", "script_id": account.script_id, "line_ids": [account.line.id], **fields}
     response = await client.post("/api/v1/tasks", json=body, headers=account.headers)
     assert response.status_code == 201, response.text

@@ -64,7 +64,7 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def served(demo_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+def served(demo_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     port = _free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as sink:  # a file, not a pipe nobody reads: the logs must never block the processes

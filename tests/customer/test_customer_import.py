@@ -98,7 +98,7 @@ async def test_import_reopens_a_completed_task(client: httpx.AsyncClient, store:
     task = await api_task(client, account)
     await client.post(f"/api/v1/tasks/{task['id']}/start", headers=account.headers)
     async with store.transaction() as tx:
-        row = await task_service.get_task(tx, account.tenant, int(task["id"]))  # type: ignore[arg-type]
+        row = await task_service.get_task(tx, account.tenant, int(task["id"]))
         assert task_service.system_move(row, TaskStatus.COMPLETED, tx.now())
     body = {"customers": [{"name": "王先生", "phone": "13900001234", "properties": {"amount": "1"}}]}
     await client.post(f"/api/v1/tasks/{task['id']}/customers", json=body, headers=account.headers)
@@ -119,7 +119,7 @@ async def test_csv_files_in_every_common_encoding(
     path.write_text(CSV_TEXT, encoding=encoding)
     assert detect_encoding(path) == encoding
     task = await api_task(client, account)
-    report = await import_file(store, account.tenant.name, int(task["id"]), path, progress=False)  # type: ignore[arg-type]
+    report = await import_file(store, account.tenant.name, int(task["id"]), path, progress=False)
     assert (report.accepted, report.rejected) == (2, 2)
     assert [(r.row, r.reason) for r in report.rejections] == [(2, "invalid_phone"), (3, "duplicate")]
     customers = (await client.get(f"/api/v1/tasks/{task['id']}/customers", headers=account.headers)).json()["items"]
@@ -140,7 +140,7 @@ async def test_xlsx_files_with_numeric_phone_cells(
     path = tmp_path / "customers.xlsx"
     book.save(path)
     task = await api_task(client, account)
-    report = await import_file(store, account.tenant.name, int(task["id"]), path, progress=False)  # type: ignore[arg-type]
+    report = await import_file(store, account.tenant.name, int(task["id"]), path, progress=False)
     assert (report.accepted, report.rejected) == (2, 1)
     customers = (await client.get(f"/api/v1/tasks/{task['id']}/customers", headers=account.headers)).json()["items"]
     assert [c["phone"] for c in customers] == ["13900001234", "057188880001"]
@@ -168,25 +168,25 @@ async def test_accepted_batches_survive_a_failure_later_in_the_file(
     lines = ["name,phone,amount"] + [f"客户{i},139{i:08d},1" for i in range(50)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     task = await api_task(client, account)
-    task_id = int(task["id"])  # type: ignore[arg-type]
+    task_id = int(task["id"])
 
     original = cli_customer.BATCH
     calls = {"n": 0}
-    real_write = cli_customer.CustomerImporter.write
+    real_write = customer_service.CustomerImporter.write
 
-    async def failing_write(self: cli_customer.CustomerImporter, tx: object, batch: object) -> int:
+    async def failing_write(self: customer_service.CustomerImporter, tx: object, batch: object) -> int:
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError("disk went away")
         return await real_write(self, tx, batch)  # type: ignore[arg-type]
 
     cli_customer.BATCH = 20
-    cli_customer.CustomerImporter.write = failing_write  # type: ignore[method-assign]
+    customer_service.CustomerImporter.write = failing_write  # type: ignore[method-assign]
     try:
         with pytest.raises(OSError):
             await import_file(store, account.tenant.name, task_id, path, progress=False)
     finally:
-        cli_customer.CustomerImporter.write = real_write  # type: ignore[method-assign]
+        customer_service.CustomerImporter.write = real_write  # type: ignore[method-assign]
     kept = (await client.get(f"/api/v1/tasks/{task_id}/customers", headers=account.headers)).json()
     assert kept["total"] == 40  # two batches of 20 were committed before the failure
     report = await import_file(store, account.tenant.name, task_id, path, progress=False)
@@ -237,7 +237,7 @@ async def test_a_file_import_whose_batch_fails_is_marked_failed_and_announced(
     lines = ["name,phone,amount"] + [f"客户{i},139{i:08d},1" for i in range(50)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     task = await api_task(client, account)
-    task_id = int(task["id"])  # type: ignore[arg-type]
+    task_id = int(task["id"])
     async with store.transaction() as tx:
         changes = callback_service.CallbackChanges(task_url="https://crm.example.com/import", dialect="digelao")
         await callback_service.update_settings(tx, account.tenant, changes)

@@ -250,7 +250,7 @@ async def test_a_call_whose_record_cannot_be_written_is_kept_and_written_later(
     real_finish = campaign_service.finish
     failures = {"left": 2}  # the batch, then the call alone
 
-    async def flaky_finish(tx: object, attempts: list[object]) -> list[int]:
+    async def flaky_finish(tx: object, attempts: list[object]) -> campaign_service.Written:
         if any(a.lease.phone == "13900000501" for a in attempts) and failures["left"] > 0:  # type: ignore[attr-defined]
             failures["left"] -= 1
             raise OSError("database went away")

@@ -235,9 +235,9 @@ async def test_a_worker_frozen_past_its_lease_on_postgresql(tmp_path: Path) -> N
         for cid, (attempt, dialled_at, expires_at) in frozen.items():
             # The frozen attempt was closed as interrupted with its real dial time; the worker's own
             # outcome was refused (one record per attempt).
-            closed = done[(cid, attempt)]
-            assert (closed.result.value, closed.end_reason) == ("SYSTEM_ERROR", "interrupted")
-            assert closed.started_at == dialled_at
+            record = done[(cid, attempt)]
+            assert (record.result.value, record.end_reason) == ("SYSTEM_ERROR", "interrupted")
+            assert record.started_at == dialled_at
             # The customer is called again (the platform's fault), but only once the lease has been expired
             # for a further lease period: the frozen worker stops a call at its lease's end, so no two calls
             # of one customer overlap.

@@ -17,7 +17,7 @@ from callbot.tenant import service as tenant_service
 
 
 @pytest.fixture
-def clock() -> SystemClock:  # type: ignore[override]
+def clock() -> SystemClock:
     return SystemClock()
 
 

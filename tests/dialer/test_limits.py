@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import time
+from typing import Any
 
 import pytest
 from campaign_helpers import make_campaign, sim_dialer
@@ -22,7 +23,7 @@ from callbot.tenant import service as tenant_service
 
 
 @pytest.fixture
-def clock() -> SystemClock:  # type: ignore[override]
+def clock() -> SystemClock:
     return SystemClock()
 
 
@@ -39,7 +40,7 @@ async def _open_all_day(store: Store, name: str) -> None:
 async def test_seats_lines_and_tenant_limits_hold_under_load(store: Store, workers: int) -> None:
     """With two dialers (two workers sharing the store, as on PostgreSQL) the limits hold just the same."""
     await _open_all_day(store, "限流银行")
-    all_day = {"daily_start": "00:00", "daily_end": "23:59:59"}
+    all_day: dict[str, Any] = {"daily_start": "00:00", "daily_end": "23:59:59"}
     busy_line = await make_campaign(
         store,
         [{"phone": f"1380000{i:04d}", "properties": {"sim_result": "ANSWERED"}} for i in range(30)],
@@ -89,7 +90,7 @@ async def test_seats_lines_and_tenant_limits_hold_under_load(store: Store, worke
             assert n <= 4, f"task {task_id} over its robot count"
             peaks[f"task{task_id}"] = max(peaks[f"task{task_id}"], n)
         for line_id, n in by_line.items():
-            assert n <= limits_line[line_id], f"line {line_id} over its concurrency"
+            assert line_id is not None and n <= limits_line[line_id], f"line {line_id} over its concurrency"
         peaks["tenant"] = max(peaks["tenant"], len(rows))
         if all(s is TaskStatus.COMPLETED for s in states.values()):
             break

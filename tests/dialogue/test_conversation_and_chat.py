@@ -112,7 +112,7 @@ def test_ctrl_c_ends_an_interactive_chat_waiting_for_a_reply() -> None:
         assert chat_process.stdout is not None
         seen = b""
         while "客户> ".encode() not in seen:  # the robot spoke and waits for the customer
-            chunk = chat_process.stdout.read1(4096)
+            chunk = chat_process.stdout.read1(4096)  # type: ignore[attr-defined]  # a BufferedReader: read what is there
             assert chunk, chat_process.stderr.read() if chat_process.stderr else b""
             seen += chunk
         chat_process.send_signal(signal.SIGINT)

@@ -58,7 +58,7 @@ async def test_every_user_action_from_every_state(client: httpx.AsyncClient, sto
     """Each (action, state) pair either moves to the table's target or is refused with 409 and the state."""
     for action, state in CASES:
         task = await api_task(client, account)
-        await _force(store, int(task["id"]), state)  # type: ignore[arg-type]
+        await _force(store, int(task["id"]), state)
         response = await client.post(f"/api/v1/tasks/{task['id']}/{action.value}", headers=account.headers)
         allowed, target = USER_TRANSITIONS[action]
         if state in allowed:

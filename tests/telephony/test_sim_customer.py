@@ -4,6 +4,7 @@ replies, and a realistic spread of outcomes through the real recogniser and engi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -62,7 +63,7 @@ def test_a_number_always_has_the_same_persona_and_the_personas_follow_their_weig
 def test_replies_are_reproducible_per_seed_and_attempt() -> None:
     def replies(seed: int, attempt: int) -> list[object]:
         customer = customer_for("13912345678", {"sim_persona": "talkative"}, seed=seed, attempt=attempt)
-        out = []
+        out: list[object] = []
         for text in ["您好，请问您现在方便吗？", "您看需要帮您办理吗？", "您看需要帮您办理吗？"]:
             customer.hear(Prompt(text, interruptible=False))
             out.append(customer.reply())
@@ -85,7 +86,11 @@ def test_sim_persona_picks_a_persona_and_sim_replies_script_the_customer() -> No
 
 def test_busy_customer_says_so_and_silent_customer_says_nothing() -> None:
     opening = Prompt("张三您好，我是招商银行信用卡中心的客服，请问您现在方便听我简单介绍一下吗？", interruptible=False)
-    for persona, check in [("busy", lambda h: isinstance(h, Speech) and h.text), ("silent", lambda h: h == Silence())]:
+    checks: list[tuple[str, Callable[[object], object]]] = [
+        ("busy", lambda h: isinstance(h, Speech) and h.text),
+        ("silent", lambda h: h == Silence()),
+    ]
+    for persona, check in checks:
         customer = customer_for("13900000000", {"sim_persona": persona})
         customer.hear(opening)
         assert check(customer.reply()), persona

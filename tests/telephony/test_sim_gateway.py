@@ -115,7 +115,7 @@ async def test_sim_speed_scales_every_wait_but_not_the_call_time(speed: float) -
 async def test_same_seed_same_calls() -> None:
     async def campaign(seed: int) -> list[object]:
         gateway, _ = sim(speed=0, seed=seed)
-        results = []
+        results: list[object] = []
         for n in range(30):
             summary = await call(gateway, card_engine(), f"1390000{n:04d}", CARD_VARIABLES)
             results.append(None if summary is None else [t.text for t in summary.state.transcript])
