@@ -164,3 +164,21 @@ async def registering_sip_lines(tx: Tx) -> dict[str, dict[str, Any]]:
     """Every enabled SIP line, of every tenant, whose trunk asks to be registered: "line-<id>" → settings."""
     lines = await tx.session.scalars(select(Line).where(Line.gateway == "sip", Line.enabled.is_(True)))
     return {f"line-{line.id}": line.settings for line in lines if (line.settings.get("sip") or {}).get("register")}
+
+
+async def enabled_lines(tx: Tx, tenant: Tenant) -> list[Line]:
+    """The lines a task gets when it names none."""
+    query = select(Line).where(Line.tenant_id == tenant.id, Line.enabled.is_(True)).order_by(Line.id)
+    return list(await tx.session.scalars(query))
+
+
+async def find_lines_by_phone(tx: Tx, tenant: Tenant, phones: list[str]) -> list[Line]:
+    """Lines by caller number, in the order asked; an unknown number is not found."""
+    found = {
+        line.phone: line
+        for line in await tx.session.scalars(select(Line).where(Line.tenant_id == tenant.id, Line.phone.in_(phones)))
+    }
+    for phone in phones:
+        if phone not in found:
+            raise LineNotFound(f"no line with number {phone}")
+    return [found[phone] for phone in phones]

@@ -122,3 +122,19 @@ async def approved_document(tx: Tx, script: Script) -> tuple[int, ScriptDocument
 
 def script_status(script: Script) -> ScriptStatus:
     return ScriptStatus.APPROVED if script.approved_version is not None else ScriptStatus.DRAFT
+
+
+async def find_script(tx: Tx, tenant: Tenant, *, sn: str | None = None, name: str | None = None) -> Script:
+    """A script by its public sn or, without one, by its name."""
+    query = select(Script).where(Script.tenant_id == tenant.id)
+    query = query.where(Script.sn == sn) if sn else query.where(Script.name == name)
+    script = await tx.session.scalar(query.order_by(Script.id).limit(1))
+    if script is None:
+        raise ScriptNotFound(f"no script {'with sn ' + sn if sn else 'named ' + repr(name)}")
+    return script
+
+
+async def list_approved_scripts(tx: Tx, tenant: Tenant) -> list[Script]:
+    """Scripts a task can run now (those with an approved version)."""
+    query = select(Script).where(Script.tenant_id == tenant.id, Script.approved_version.is_not(None))
+    return list(await tx.session.scalars(query.order_by(Script.id)))
