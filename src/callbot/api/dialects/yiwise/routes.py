@@ -33,15 +33,15 @@ from callbot.errors import CallbotError
 from callbot.kit.db import Store, Tx
 from callbot.kit.paging import PageRequest
 from callbot.line import service as line_service
-from callbot.models import Task, Tenant
-from callbot.models.enums import CallResult, Level, TaskStatus
+from callbot.models import Task, Tenant, User
+from callbot.models.enums import CallResult, Level
 from callbot.record import service as record_service
 from callbot.record import stats as stats_service
 from callbot.record.service import RecordFilter
 from callbot.script import service as script_service
 from callbot.task import service as task_service
 from callbot.task.schemas import TaskCreate, TaskFilter, TaskUpdate
-from callbot.task.states import RUNNING, TaskAction
+from callbot.task.states import TaskAction
 from callbot.tenant import service as tenant_service
 
 log = logging.getLogger("callbot.yiwise")
@@ -302,7 +302,8 @@ async def _check_lines(call: Call, line_ids: list[int], phone_type: Any) -> None
 
 
 async def _check_script(call: Call, script_id: int) -> None:
-    """Unknown script → 404; one without an approved version → 412 (the service says which)."""
+    """§8.4 for `modify`: switching to an unknown script → 404, to a draft → 412 (creation refuses a draft
+    in the task service, for every surface)."""
     script = await script_service.get_script(call.tx, call.tenant, script_id)
     await script_service.approved_document(call.tx, script)
 
@@ -318,7 +319,6 @@ async def create_task(call: Call) -> tuple[Any, str]:
         fields["robot_count"] = len(line_ids)
     data = TaskCreate.model_validate({**fields, "line_ids": line_ids})
     await _check_lines(call, line_ids, job.get("phoneType"))
-    await _check_script(call, data.script_id)
     task = await task_service.create_task(call.tx, call.tenant, data)
     if call.path == "job/create":
         return {"robotCallJobId": task.id}, envelope.CREATED
@@ -349,28 +349,23 @@ def _task_id(call: Call) -> int:
     return mapping.parse_id(call.params.get("robotCallJobId"), "robotCallJobId")
 
 
-async def _act(call: Call, action: TaskAction, in_effect: frozenset[TaskStatus]) -> tuple[Any, str]:
-    """Repeating an operation already in effect answers 200 and changes nothing (§8.5)."""
-    task_id = _task_id(call)
-    task = await task_service.get_task(call.tx, call.tenant, task_id)
-    if task.status not in in_effect:
-        await task_service.apply_action(call.tx, call.tenant, task_id, action)
-    return None, envelope.MODIFIED
+# Repeating an operation already in effect answers 200 and changes nothing (§8.5): the idempotent operations.
 
 
 async def start_task(call: Call) -> tuple[Any, str]:
     # `start` also resumes a paused task (§8.5: allowed from USER_PAUSE).
-    task = await task_service.get_task(call.tx, call.tenant, _task_id(call))
-    action = TaskAction.RESUME if task.status is TaskStatus.USER_PAUSE else TaskAction.START
-    return await _act(call, action, RUNNING)
+    await task_service.start_or_resume(call.tx, call.tenant, _task_id(call))
+    return None, envelope.MODIFIED
 
 
 async def pause_task(call: Call) -> tuple[Any, str]:
-    return await _act(call, TaskAction.PAUSE, frozenset({TaskStatus.USER_PAUSE}))
+    await task_service.ensure_action(call.tx, call.tenant, _task_id(call), TaskAction.PAUSE)
+    return None, envelope.MODIFIED
 
 
 async def stop_task(call: Call) -> tuple[Any, str]:
-    return await _act(call, TaskAction.STOP, frozenset({TaskStatus.TERMINATE}))
+    await task_service.ensure_action(call.tx, call.tenant, _task_id(call), TaskAction.STOP)
+    return None, envelope.MODIFIED
 
 
 async def delete_task(call: Call) -> tuple[Any, str]:
@@ -408,27 +403,9 @@ async def update_seats(call: Call) -> tuple[Any, str]:
     return None, envelope.MODIFIED
 
 
-class _Names:
-    """Names looked up once per request: task creators and scripts."""
-
-    def __init__(self, call: Call) -> None:
-        self.call = call
-        self._users: dict[int | None, str] = {None: API_USER}
-        self._scripts: dict[int | None, str] = {None: ""}
-
-    async def user(self, user_id: int | None) -> str:
-        if user_id not in self._users:
-            assert user_id is not None
-            user = await tenant_service.get_user(self.call.tx, self.call.tenant, user_id)
-            self._users[user_id] = user.username
-        return self._users[user_id]
-
-    async def script(self, script_id: int | None) -> str:
-        if script_id not in self._scripts:
-            assert script_id is not None
-            script = await script_service.get_script(self.call.tx, self.call.tenant, script_id)
-            self._scripts[script_id] = script.name
-        return self._scripts[script_id]
+def _creator(user: User | None) -> str:
+    """`createdByUserName`: tasks made through the API have no console user."""
+    return user.username if user is not None else API_USER
 
 
 def _page(page: PageRequest, total: int, content: list[Any]) -> dict[str, Any]:
@@ -447,23 +424,17 @@ async def get_tasks(call: Call) -> tuple[Any, str]:
     name = mapping.parse_str(call.params.get("name"), "name", max_length=200) or None
     if statuses == []:
         return _page(page, 0, []), envelope.FETCHED
-    found = await task_service.list_tasks(call.tx, call.tenant, TaskFilter(name=name, status=statuses), page)
-    names = _Names(call)
-    rows = [mapping.task_row(task, call.tenant, await names.user(task.owner_user_id)) for task in found.items]
+    found = await task_service.list_task_rows(call.tx, call.tenant, TaskFilter(name=name, status=statuses), page)
+    rows = [mapping.task_row(row.task, call.tenant, _creator(row.owner)) for row in found.items]
     return _page(page, found.total, rows), envelope.FETCHED
 
 
 async def get_task_detail(call: Call) -> tuple[Any, str]:
     task: Task = await task_service.get_task(call.tx, call.tenant, _task_id(call))
     stats = await stats_service.get_task_stats(call.tx, call.tenant, task.id)
-    names = _Names(call)
-    detail = mapping.task_detail(
-        task,
-        call.tenant,
-        created_by=await names.user(task.owner_user_id),
-        script_name=await names.script(task.script_id),
-        stats=stats,
-    )
+    owner = await tenant_service.get_user(call.tx, call.tenant, task.owner_user_id) if task.owner_user_id else None
+    script = await script_service.get_script(call.tx, call.tenant, task.script_id)
+    detail = mapping.task_detail(task, call.tenant, created_by=_creator(owner), script_name=script.name, stats=stats)
     return detail, envelope.FETCHED
 
 
@@ -516,17 +487,16 @@ async def get_call_records(call: Call) -> tuple[Any, str]:
     filters = _record_filter(call, task.id)
     if filters is None:
         return _page(page, 0, []), envelope.FETCHED
-    found = await record_service.list_records(call.tx, call.tenant, filters, page)
-    names = _Names(call)
+    found = await record_service.list_record_rows(call.tx, call.tenant, filters, page)
     rows = [
         mapping.record_row(
-            record,
+            row.record,
             call.tenant,
             task_name=task.name,
-            script_name=await names.script(record.script_id or task.script_id),
+            script_name=row.script.name if row.script is not None else "",
             options=call.options,
         )
-        for record in found.items
+        for row in found.items
     ]
     return _page(page, found.total, rows), envelope.FETCHED
 
