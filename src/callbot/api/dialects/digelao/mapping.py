@@ -1,5 +1,5 @@
-"""Translation between Digelao fields and callbot's: parameter readers, identifiers, enumerations and the
-item shapes of the lists and pushes. Pure code: everything it renders is handed to it."""
+"""Translation between Digelao fields and callbot's: identifiers, enumerations and the item shapes of the
+lists and pushes (requests are read by the models of `schemas`). Pure code: everything it renders is handed to it."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from callbot.api.dialects.digelao.auth import Params, RawNumber
 from callbot.api.dialects.digelao.envelope import BAD_PARAM, DigelaoError
+from callbot.api.dialects.digelao.schemas import INT_MAX
 from callbot.models import CallRecord, Customer, CustomerImport, Script, Task, Tenant, User
 from callbot.models.enums import CallResult, ImportStatus, Role, TaskStatus
 
@@ -21,8 +21,6 @@ TASK_PREFIX = "dial_task_main_sn|"
 PROJECT_PREFIXES = ("projects|", "project|")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 NO_EXPIRY = "2099-12-31"
-# Integers are stored in 32-bit columns: a parameter beyond them is a bad parameter, not a failed query.
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -40,47 +38,7 @@ class DigelaoOptions:
     max_import_rows: int = 10000
 
 
-# --- reading parameters -------------------------------------------------------------------------------
-
-
-def text(params: Params, name: str, *, required: bool = False, max_length: int | None = None) -> str:
-    """A string parameter; numbers are accepted as their text. Missing or blank and required → 30001."""
-    value = params.get(name)
-    if value is None:
-        if required:
-            raise DigelaoError(BAD_PARAM, f"{name} is required")
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise DigelaoError(BAD_PARAM, f"{name} must be a string")
-    result = str(value).strip()
-    if required and not result:
-        raise DigelaoError(BAD_PARAM, f"{name} is required")
-    if max_length is not None and len(result) > max_length:
-        raise DigelaoError(BAD_PARAM, f"{name} is longer than {max_length} characters")
-    return result
-
-
-def integer(
-    params: Params, name: str, *, default: int | None = None, minimum: int = INT_MIN, maximum: int = INT_MAX
-) -> int:
-    """An int parameter, sent as a number or a numeric string (`"0"`). Empty means the default; outside
-    [minimum, maximum] (32-bit unless narrower) → 30001."""
-    value = params.get(name)
-    if value is None or (isinstance(value, str) and not isinstance(value, RawNumber) and not value.strip()):
-        if default is None:
-            raise DigelaoError(BAD_PARAM, f"{name} is required")
-        return default
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise DigelaoError(BAD_PARAM, f"{name} must be an integer")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise DigelaoError(BAD_PARAM, f"{name} must be an integer") from None
-    if number < minimum:
-        raise DigelaoError(BAD_PARAM, f"{name} must be at least {minimum}")
-    if number > maximum:
-        raise DigelaoError(BAD_PARAM, f"{name} must be at most {maximum}")
-    return number
+# --- identifiers -------------------------------------------------------------------------------------
 
 
 def task_id(key: str) -> int:
@@ -89,13 +47,6 @@ def task_id(key: str) -> int:
     if not 1 <= number <= INT_MAX:
         raise DigelaoError(BAD_PARAM, f"dial_task_main_id {key} is out of range")
     return number
-
-
-def page(params: Params, *, default_size: int, max_size: int) -> tuple[int, int]:
-    """0-based pageIndex and pageSize; an oversized size is clamped."""
-    index = integer(params, "pageIndex", default=0, minimum=0, maximum=10_000_000)
-    size = integer(params, "pageSize", default=default_size, minimum=1)
-    return index, min(size, max_size)
 
 
 def parse_local(value: str, zone: ZoneInfo, *, end: bool = False) -> datetime:

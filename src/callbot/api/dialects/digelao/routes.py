@@ -37,6 +37,18 @@ from callbot.api.dialects.digelao.envelope import (
     ok,
 )
 from callbot.api.dialects.digelao.mapping import DigelaoOptions
+from callbot.api.dialects.digelao.schemas import (
+    AddJsonOfAsync,
+    AsyncTaskResult,
+    CdrFragments,
+    CrmList,
+    OperateTask,
+    PageParams,
+    SetCallback,
+    SubAccounts,
+    TaskList,
+    read,
+)
 from callbot.callback import service as callback_service
 from callbot.callback.service import CallbackChanges
 from callbot.credential import replay, sessions
@@ -256,25 +268,25 @@ async def _login_answer(tx: Tx, tenant: Tenant, acting: sessions.Acting, session
 
 
 async def set_callback(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    enabled = m.integer(params, "open_callback", minimum=0, maximum=1)
-    url = m.text(params, "callback_url", required=enabled == 1)
-    if "callback_url" not in params:
+    p = read(SetCallback, params)
+    # callback_url is sent even to turn pushes off (blank then); a blank one cannot turn them on.
+    if "callback_url" not in params or (p.open_callback == 1 and not p.callback_url):
         raise DigelaoError(BAD_PARAM, "callback_url is required")
-    task_url = m.text(params, "task_callback_url") if "task_callback_url" in params else None
-    changes = CallbackChanges(url=url, enabled=enabled == 1, task_url=task_url, dialect="digelao")
+    changes = CallbackChanges(
+        url=p.callback_url, enabled=p.open_callback == 1, task_url=p.task_callback_url, dialect="digelao"
+    )
     await callback_service.update_settings(tx, caller.tenant, changes, user_id=caller.settings_user_id)
     return ok()
 
 
 async def sub_accounts(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    index, size = m.page(params, default_size=5, max_size=options.max_page_size)
-    name = m.text(params, "user_name")
+    p = read(SubAccounts, params)
     users = await tenant_service.list_sub_accounts(
         tx,
         caller.tenant,
         main_user_id=caller.main.id if caller.main is not None else None,
-        username=name or None,
-        page=PageRequest(page=index + 1, size=size),
+        username=p.user_name or None,
+        page=_page(p, options),
     )
     projects = ",".join(m.project_sn(s) for s in await script_service.list_approved_scripts(tx, caller.tenant))
     return ok([m.user_item(u, caller.tenant, caller.main, projects) for u in users.items], total=users.total)
@@ -285,9 +297,13 @@ async def template_list(tx: Tx, caller: Caller, params: Params, options: Digelao
     return ok([{"sn": m.project_sn(s), "project_caption": s.name} for s in scripts])
 
 
-def _range(params: Params, tenant: Tenant, start: str, end: str) -> tuple[datetime | None, datetime | None]:
+def _page(p: PageParams, options: DigelaoOptions) -> PageRequest:
+    """0-based pageIndex; an oversized pageSize is clamped."""
+    return PageRequest(page=p.pageIndex + 1, size=min(p.pageSize, options.max_page_size))
+
+
+def _range(tenant: Tenant, first: str, last: str) -> tuple[datetime | None, datetime | None]:
     zone = ZoneInfo(tenant.timezone)
-    first, last = m.text(params, start), m.text(params, end)
     return (
         m.parse_local(first, zone) if first else None,
         m.parse_local(last, zone, end=True) if last else None,
@@ -295,10 +311,10 @@ def _range(params: Params, tenant: Tenant, start: str, end: str) -> tuple[dateti
 
 
 async def task_list(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    index, size = m.page(params, default_size=10, max_size=options.max_page_size)
-    created_from, created_to = _range(params, caller.tenant, "start_create_at", "end_create_at")
+    p = read(TaskList, params)
+    created_from, created_to = _range(caller.tenant, p.start_create_at, p.end_create_at)
     filters = TaskFilter(created_from=created_from, created_to=created_to)
-    found = await task_service.list_task_rows(tx, caller.tenant, filters, PageRequest(page=index + 1, size=size))
+    found = await task_service.list_task_rows(tx, caller.tenant, filters, _page(p, options))
     items = []
     for row in found.items:
         task = row.task
@@ -311,12 +327,13 @@ OPERS = ("stop", "keepOn", "failRe", "delete", "end")
 
 
 async def operate_task(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    if m.integer(params, "project_type") != 2:
+    p = read(OperateTask, params)
+    if p.project_type != 2:
         raise DigelaoError(BAD_PARAM, "project_type must be 2")
-    oper = m.text(params, "oper", required=True)
+    oper = p.oper
     if oper not in OPERS:
         raise DigelaoError(BAD_PARAM, f"oper must be one of {', '.join(OPERS)}")
-    keys = list(dict.fromkeys(k.strip() for k in m.text(params, "pkeys", required=True).split(",") if k.strip()))
+    keys = list(dict.fromkeys(k.strip() for k in p.pkeys.split(",") if k.strip()))
     if not keys:
         raise DigelaoError(BAD_PARAM, "pkeys is required")
     tenant = caller.tenant
@@ -370,9 +387,9 @@ def _cell(value: Any) -> str:
 
 async def add_json_of_async(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
     tenant = caller.tenant
-    name = m.text(params, "source", required=True, max_length=50)
-    wanted_sn = m.strip_project(m.text(params, "project_sn"))
-    caption = m.text(params, "project_caption")
+    p = read(AddJsonOfAsync, params)
+    wanted_sn = m.strip_project(p.project_sn)
+    caption = p.project_caption
     if not wanted_sn and not caption:
         raise DigelaoError(BAD_PARAM, "project_sn or project_caption is required")
     try:
@@ -380,30 +397,28 @@ async def add_json_of_async(tx: Tx, caller: Caller, params: Params, options: Dig
     except NotFound:
         raise DigelaoError(NOT_FOUND, "no such project") from None
     owner = caller.user
-    owner_name = m.text(params, "user_name")
+    owner_name = p.user_name
     if owner_name:
         try:
             owner = await tenant_service.get_user_by_name(tx, tenant, owner_name)
         except NotFound:
             raise DigelaoError(NOT_FOUND, f"no sub-account {owner_name}") from None
-    info = _json_value(params.get("client_info_json"), "client_info_json")
+    info = _json_value(p.client_info_json, "client_info_json")
     rows = info.get("data") if isinstance(info, dict) else None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise DigelaoError(BAD_PARAM, 'client_info_json must be {"data": [row, …]}')
     if len(rows) > options.max_import_rows:
         raise DigelaoError(OVER_LIMIT, f"at most {options.max_import_rows} rows")
-    phones = [p.strip() for p in m.text(params, "caller_group").split(",") if p.strip()]
+    phones = [phone.strip() for phone in p.caller_group.split(",") if phone.strip()]
     line_ids = [line.id for line in await line_service.find_lines_by_phone(tx, tenant, phones)] if phones else None
-    seats = m.integer(params, "ai_count", default=0, minimum=1) or None  # none sent: the owner's quota
-    auto_start = m.integer(params, "auto_start", default=1, minimum=0, maximum=1)
     order = task_service.TaskOrder(
-        name=name,
+        name=p.source,
         script_id=script.id,
         owner=owner,
         line_ids=line_ids,
-        robot_count=seats,
-        periods=_periods(params.get("periods")),
-        description=m.text(params, "remark"),
+        robot_count=p.ai_count,  # none sent: the owner's quota
+        periods=_periods(p.periods),
+        description=p.remark,
     )
     source_rows = [
         SourceRow(
@@ -417,7 +432,7 @@ async def add_json_of_async(tx: Tx, caller: Caller, params: Params, options: Dig
     # The import push (§5.1) is the import.finished event the import writes when it finishes.
     try:
         task, _ = await customer_service.create_task_with_customers(
-            tx, tenant, order, source_rows, source="digelao addJsonOfAsync", start=auto_start == 1
+            tx, tenant, order, source_rows, source="digelao addJsonOfAsync", start=p.auto_start == 1
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -426,34 +441,10 @@ async def add_json_of_async(tx: Tx, caller: Caller, params: Params, options: Dig
 
 
 async def async_task_result(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    task = await task_service.get_task(tx, caller.tenant, m.integer(params, "dial_task_main_id", minimum=1))
+    p = read(AsyncTaskResult, params)
+    task = await task_service.get_task(tx, caller.tenant, p.dial_task_main_id)
     row = await customer_service.latest_import(tx, caller.tenant, task.id)
     return ok(m.async_result(task, row), code=200, msg="请求成功")
-
-
-_UNSUPPORTED_FILTERS = (
-    "hangup_serial_number",
-    "qc_status",
-    "return_visit",
-    "score_min",
-    "score_max",
-    "asks_count_min",
-    "asks_count_max",
-    "fs_intervention_time_min",
-    "fs_intervention_time_max",
-    "seating_assistance",
-    "warning_times_min",
-    "warning_times_max",
-    "warning_results",
-    "dynamic_labelling",
-    # Not modelled on records yet (see the dialect notes): a non-empty value matches nothing.
-    "area_code",
-    "mark",
-)
-
-
-def _optional_int(params: Params, name: str) -> int | None:
-    return m.integer(params, name, default=-1, minimum=0) if m.text(params, name) else None
 
 
 def _levels(value: str) -> list[Level]:
@@ -465,46 +456,46 @@ def _levels(value: str) -> list[Level]:
 
 async def crm_list(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
     tenant = caller.tenant
-    index, size = m.page(params, default_size=10, max_size=options.max_page_size)
-    created_from, created_to = _range(params, tenant, "start_create_at", "end_create_at")
+    p = read(CrmList, params)
+    created_from, created_to = _range(tenant, p.start_create_at, p.end_create_at)
     task_id = None
-    wanted_task = m.text(params, "dial_task_main_sn")
+    wanted_task = p.dial_task_main_sn
     if wanted_task:
         sn = wanted_task[len(m.TASK_PREFIX) :] if wanted_task.startswith(m.TASK_PREFIX) else wanted_task
         task_id = (await task_service.get_task_by_sn(tx, tenant, sn)).id
     sns = None
-    ids = params.get("ids_json")
+    ids = p.ids_json
     if ids not in (None, "", "[]", []):
         parsed = _json_value(ids, "ids_json")
         if not isinstance(parsed, list):
             raise DigelaoError(BAD_PARAM, "ids_json must be a JSON array of sn")
         sns = [str(v) for v in parsed]
     script_id = None
-    wanted_project = m.strip_project(m.text(params, "project_sn"))
+    wanted_project = m.strip_project(p.project_sn)
     if wanted_project:
         try:
             script_id = (await script_service.find_script(tx, tenant, sn=wanted_project)).id
         except NotFound:
             raise DigelaoError(NOT_FOUND, "no such project") from None
-    letters = _levels(m.text(params, "status"))
-    manual = m.text(params, "status_search") == "status_manual"
+    letters = _levels(p.status)
+    manual = p.status_search == "status_manual"
     f = RecordFilter(
         task_id=task_id,
         levels=[] if manual else letters,
         manual_levels=letters if manual else [],
-        search=m.text(params, "namephone") or None,
+        search=p.namephone or None,
         script_id=script_id,
-        min_rounds=_optional_int(params, "turn_count_min"),
-        max_rounds=_optional_int(params, "turn_count_max"),
-        min_chat_seconds=_optional_int(params, "talktimes_min"),
-        max_chat_seconds=_optional_int(params, "talktimes_max"),
+        min_rounds=p.turn_count_min,
+        max_rounds=p.turn_count_max,
+        min_chat_seconds=p.talktimes_min,
+        max_chat_seconds=p.talktimes_max,
         created_from=created_from,
         created_to=created_to,
         sns=sns,
     )
-    if any(m.text(params, name) for name in _UNSUPPORTED_FILTERS):
+    if p.unsupported_filter():
         return ok({"total": 0, "list": []})
-    found = await record_service.list_record_rows(tx, tenant, f, PageRequest(page=index + 1, size=size))
+    found = await record_service.list_record_rows(tx, tenant, f, _page(p, options))
     now = tx.now()
     items = [
         m.record_item(
@@ -516,7 +507,8 @@ async def crm_list(tx: Tx, caller: Caller, params: Params, options: DigelaoOptio
 
 
 async def cdr_fragments(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    record = await record_service.get_record_by_sn(tx, caller.tenant, m.text(params, "sn", required=True))
+    p = read(CdrFragments, params)
+    record = await record_service.get_record_by_sn(tx, caller.tenant, p.sn)
     await task_service.get_task(tx, caller.tenant, record.task_id)  # records of deleted tasks are hidden
     now = tx.now()
     url = m.recording_url(options, record.sn, int(now.timestamp()) + options.recording_ttl)

@@ -4,11 +4,16 @@ dialect renders to them. Requests may also come as a form or a query string, num
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic.json_schema import WithJsonSchema
+from pydantic_core import PydanticCustomError
 
+from callbot.api.dialects.digelao.auth import RawNumber
+from callbot.api.dialects.digelao.envelope import BAD_PARAM, DigelaoError
 from callbot.api.dialects.openapi import Operation, build_document
 
 T = TypeVar("T")
@@ -34,12 +39,91 @@ class Listing(Vendor, Generic[T]):
     list: list[T]
 
 
-class Public(Vendor):
-    """The public parameters every call but login carries (§3)."""
+# --- reading requests: the vendor's values, as leniently as its clients send them ------------------------
 
-    user_sn: str = Field(examples=["SYSUSER|3e9d1c7a5b2f4d6e8a0c1e3f5a7b9d2c"])
-    api_key: str = Field(examples=["Hk4Rw9Pd"])
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+class _Integer:
+    """Marks an integer parameter: a blank one is absent (its default applies)."""
+
+
+def _text(value: Any) -> str:
+    """Numbers are accepted as their text; surrounding blanks are not part of a value."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PydanticCustomError("digelao", "must be a string")
+    return str(value).strip()
+
+
+def _integer(value: Any) -> int:
+    """A number or a numeric string (`"0"`)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise PydanticCustomError("digelao", "must be an integer")
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise PydanticCustomError("digelao", "must be an integer") from None
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+# A JSON value, sent as its text or as itself; the handler reads it (its errors name the vendor's shape).
+Json = Annotated[Any, WithJsonSchema({"type": ["string", "object", "array"]})]
+Int = Annotated[int, BeforeValidator(_integer), _Integer(), Field(ge=INT_MIN, le=INT_MAX)]
+
+
+class Request(BaseModel):
+    """Parameters of one endpoint. Unknown parameters are ignored (the public ones among them); null is
+    absent."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        present = {}
+        for key, value in data.items():
+            field = cls.model_fields.get(key)
+            if value is None:
+                continue
+            blank = isinstance(value, str) and not isinstance(value, RawNumber) and not value.strip()
+            if blank and field is not None and any(isinstance(m, _Integer) for m in field.metadata):
+                continue
+            present[key] = value
+        return present
+
+
+_MESSAGES = {
+    "missing": "{name} is required",
+    "string_too_short": "{name} is required",
+    "string_too_long": "{name} is longer than {max_length} characters",
+    "greater_than_equal": "{name} must be at least {ge}",
+    "less_than_equal": "{name} must be at most {le}",
+    "literal_error": "{name} must be one of {expected}",
+}
+
+R = TypeVar("R", bound=Request)
+
+
+def read(model: type[R], params: Mapping[str, Any]) -> R:
+    """The endpoint's parameters, or 30001 naming the first bad one as the vendor's clients expect."""
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]) or "body"
+        template = _MESSAGES.get(first["type"], "{name} {msg}")
+        raise DigelaoError(BAD_PARAM, template.format(name=name, msg=first["msg"], **first.get("ctx", {}))) from None
+
+
+class Public(Request):
+    """The public parameters every call but login carries (§3); the dispatcher checks them."""
+
+    user_sn: str = Field(default="", examples=["SYSUSER|3e9d1c7a5b2f4d6e8a0c1e3f5a7b9d2c"])
+    api_key: str = Field(default="", examples=["Hk4Rw9Pd"])
     url: str = Field(
+        default="",
         examples=["e4809fef"],
         description="md5hex[1:9] of every other parameter, in request order, as PHP json_encode writes them",
     )
@@ -56,70 +140,116 @@ class Login(Vendor):
 
 
 class SetCallback(Public):
-    open_callback: Literal[0, 1]
-    callback_url: str = Field(description="per-call pushes; required when open_callback is 1")
-    task_callback_url: str | None = Field(default=None, description="import pushes")
+    open_callback: Int = Field(ge=0, le=1, description="1 on, 0 off")
+    callback_url: Text = Field(default="", description="per-call pushes; required when open_callback is 1")
+    task_callback_url: Text | None = Field(default=None, description="import pushes; absent: unchanged")
 
 
 class PageParams(Public):
-    pageIndex: int = Field(default=0, ge=0, description="0-based")
-    pageSize: int = Field(default=10, ge=1)
+    pageIndex: Int = Field(default=0, ge=0, le=10_000_000, description="0-based")
+    pageSize: Int = Field(default=10, ge=1, description="clamped to the server's largest page")
 
 
 class SubAccounts(PageParams):
-    user_name: str | None = None
+    pageSize: Int = Field(default=5, ge=1)
+    user_name: Text = ""
 
 
 class TaskList(PageParams):
-    start_create_at: str | None = Field(default=None, examples=["2024-07-12 00:00:00"])
-    end_create_at: str | None = None
+    start_create_at: Text = Field(default="", examples=["2024-07-12 00:00:00"])
+    end_create_at: Text = ""
 
 
 class OperateTask(Public):
-    project_type: Literal[2]
-    pkeys: str = Field(examples=["2051,2052"], description="dial_task_main_ids or dial_task_main_sns, not mixed")
-    oper: Literal["stop", "keepOn", "failRe", "delete", "end"] = Field(
+    project_type: Int = Field(description="always 2")
+    oper: Text = Field(
+        min_length=1,
         description="stop pauses · keepOn resumes or starts (idempotent) · failRe redials the unanswered · "
-        "delete ends and hides · end terminates"
+        "delete ends and hides · end terminates",
+    )
+    pkeys: Text = Field(
+        min_length=1, examples=["2051,2052"], description="dial_task_main_ids or dial_task_main_sns, not mixed"
     )
 
 
 class AddJsonOfAsync(Public):
-    source: str = Field(max_length=50, description="the task name")
-    project_sn: str | None = Field(default=None, description="script sn from templatelist")
-    project_caption: str | None = Field(default=None, description="script name, when project_sn is absent")
-    user_name: str | None = Field(default=None, description="owning sub-account (default: the caller)")
-    client_info_json: str | dict[str, Any] = Field(
-        description='{"data": [row, …]}, at most 10000 rows; 电话 required, 姓名, other keys are variables'
+    source: Text = Field(min_length=1, max_length=50, description="the task name")
+    project_sn: Text = Field(default="", description="script sn from templatelist")
+    project_caption: Text = Field(default="", description="script name, when project_sn is absent")
+    user_name: Text = Field(default="", description="owning sub-account (default: the caller)")
+    client_info_json: Json = Field(
+        default=None,
+        description='{"data": [row, …]} (or its JSON text), at most 10000 rows; 电话 required, 姓名, other keys '
+        "are script variables",
     )
-    caller_group: str | None = Field(default=None, description="comma-separated line numbers (default: all)")
-    ai_count: int | None = Field(default=None, ge=1, description="AI seats (default: the account's quota)")
-    periods: str | None = Field(default=None, description='JSON [{"start_at":"09:00:00","end_at":"12:00:00"}, …]')
-    auto_start: Literal[0, 1] = 1
-    remark: str | None = None
+    caller_group: Text = Field(default="", description="comma-separated line numbers (default: every enabled)")
+    ai_count: Int | None = Field(default=None, ge=1, description="AI seats (default: the account's quota)")
+    auto_start: Int = Field(default=1, ge=0, le=1)
+    periods: Json = Field(default=None, description='JSON [{"start_at":"09:00:00","end_at":"12:00:00"}, …]')
+    remark: Text = ""
 
 
 class AsyncTaskResult(Public):
-    dial_task_main_id: int = Field(ge=1)
+    dial_task_main_id: Int = Field(ge=1)
 
 
 class CrmList(PageParams):
-    start_create_at: str | None = None
-    end_create_at: str | None = None
-    dial_task_main_sn: str | None = None
-    ids_json: str | None = Field(default=None, description="JSON array of record sns")
-    project_sn: str | None = None
-    status: str | None = Field(default=None, examples=["A,B"], description="intent levels")
-    status_search: Literal["status", "status_manual"] | None = None
-    namephone: str | None = None
-    turn_count_min: int | None = None
-    turn_count_max: int | None = None
-    talktimes_min: int | None = None
-    talktimes_max: int | None = None
+    start_create_at: Text = ""
+    end_create_at: Text = ""
+    dial_task_main_sn: Text = ""
+    ids_json: Json = Field(default=None, description="JSON array of record sns")
+    project_sn: Text = ""
+    status: Text = Field(default="", examples=["A,B"], description="intent levels")
+    status_search: Text = Field(default="", description="status (the robot's level) or status_manual")
+    namephone: Text = ""
+    turn_count_min: Int | None = Field(default=None, ge=0)
+    turn_count_max: Int | None = Field(default=None, ge=0)
+    talktimes_min: Int | None = Field(default=None, ge=0)
+    talktimes_max: Int | None = Field(default=None, ge=0)
+    # Vendor filters callbot does not model: a non-empty one matches nothing.
+    hangup_serial_number: Text = ""
+    qc_status: Text = ""
+    return_visit: Text = ""
+    score_min: Text = ""
+    score_max: Text = ""
+    asks_count_min: Text = ""
+    asks_count_max: Text = ""
+    fs_intervention_time_min: Text = ""
+    fs_intervention_time_max: Text = ""
+    seating_assistance: Text = ""
+    warning_times_min: Text = ""
+    warning_times_max: Text = ""
+    warning_results: Text = ""
+    dynamic_labelling: Text = ""
+    area_code: Text = ""
+    mark: Text = ""
+
+    def unsupported_filter(self) -> bool:
+        return any(getattr(self, name) for name in UNSUPPORTED_FILTERS)
+
+
+UNSUPPORTED_FILTERS = (
+    "hangup_serial_number",
+    "qc_status",
+    "return_visit",
+    "score_min",
+    "score_max",
+    "asks_count_min",
+    "asks_count_max",
+    "fs_intervention_time_min",
+    "fs_intervention_time_max",
+    "seating_assistance",
+    "warning_times_min",
+    "warning_times_max",
+    "warning_results",
+    "dynamic_labelling",
+    "area_code",  # not on records yet (see the dialect notes)
+    "mark",
+)
 
 
 class CdrFragments(Public):
-    sn: str
+    sn: Text = Field(min_length=1)
 
 
 # --- answers ----------------------------------------------------------------------------------------------
