@@ -14,17 +14,17 @@ from callbot.kit.db import Store
 async def test_answers_match_the_documented_schemas(yiwise_http: httpx.AsyncClient, store: Store) -> None:
     account = await yiwise_account(store, yiwise_http)
     c = account.client
-    body = s.CreateTask(
-        robot_call_job=s.RobotCallJob(
-            name="文档任务",
-            mode="MANUAL",
-            dialog_flow_id=account.script_id,
-            robot_count=2,
-            daily_start_time="09:00",
-            daily_end_time="20:00",
-        ),
-        job_phone_number_list=[s.PhoneKey(key=account.line.id, value=account.line.phone)],
-    ).model_dump(by_alias=True, exclude_none=True)
+    job = {
+        "name": "文档任务",
+        "mode": "MANUAL",
+        "dialogFlowId": account.script_id,
+        "robotCount": 2,
+        "dailyStartTime": "09:00",
+        "dailyEndTime": "20:00",
+    }
+    body = {"robotCallJob": job, "jobPhoneNumberList": [{"key": account.line.id, "value": account.line.phone}]}
+    parsed = s.read(s.TaskBody, body)  # the request the document declares is the one the dialect reads
+    assert parsed.job.robot_count == 2 and parsed.job_phone_number_list == [account.line.id]
     created = s.Answer[int].model_validate(await c.post("task/createTask", body))
     assert created.code == 200 and created.data is not None
     task_id = created.data
