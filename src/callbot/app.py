@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from callbot import __version__
 from callbot.api import errors
 from callbot.api.deps import WriteTx, refuse_nul
-from callbot.api.dialects.digelao.mapping import DigelaoOptions
+from callbot.api.dialects.digelao.options import DigelaoOptions
 from callbot.api.dialects.digelao.routes import mount_digelao
 from callbot.api.dialects.yiwise.options import YiwiseOptions
 from callbot.api.dialects.yiwise.routes import mount_yiwise

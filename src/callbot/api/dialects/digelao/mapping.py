@@ -1,5 +1,6 @@
 """Translation between Digelao fields and callbot's: identifiers, enumerations and the item shapes of the
-lists and pushes (requests are read by the models of `schemas`). Pure code: everything it renders is handed to it."""
+lists and pushes (requests are read by the models of `schemas`). Pure code: everything it renders is handed
+to it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from callbot.api.dialects.digelao.envelope import BAD_PARAM, DigelaoError
+from callbot.api.dialects.digelao.options import DigelaoOptions
 from callbot.api.dialects.digelao.schemas import INT_MAX
 from callbot.models import CallRecord, Customer, CustomerImport, Script, Task, Tenant, User
 from callbot.models.enums import CallResult, ImportStatus, Role, TaskStatus
@@ -21,21 +23,6 @@ TASK_PREFIX = "dial_task_main_sn|"
 PROJECT_PREFIXES = ("projects|", "project|")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 NO_EXPIRY = "2099-12-31"
-
-
-@dataclass(frozen=True)
-class DigelaoOptions:
-    """How the dialect is served. Passed by the composition root; the dialect reads no environment."""
-
-    single_session: bool = True  # one live api_key per user; False allows several
-    password_login: bool = False  # `from: 2` username/password logins
-    public_url: str = ""  # base of recording links, e.g. https://ai.example.com
-    key_lifetime: int = 7200  # api_key lifetime in seconds
-    timestamp_window: int = 300  # login timestamp tolerance, either direction
-    recording_key: str = ""  # HMAC key of recording links; "" leaves them unsigned
-    recording_ttl: int = 86400  # recording links expire after this many seconds
-    max_page_size: int = 10000
-    max_import_rows: int = 10000
 
 
 # --- identifiers -------------------------------------------------------------------------------------

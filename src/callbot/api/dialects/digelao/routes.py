@@ -36,7 +36,7 @@ from callbot.api.dialects.digelao.envelope import (
     fail,
     ok,
 )
-from callbot.api.dialects.digelao.mapping import DigelaoOptions
+from callbot.api.dialects.digelao.options import DigelaoOptions
 from callbot.api.dialects.digelao.schemas import (
     AddJsonOfAsync,
     AsyncTaskResult,
