@@ -76,3 +76,14 @@ async def test_the_vendored_files_carry_their_licences(client: httpx.AsyncClient
     for path in ("/docs-assets/swagger-ui/LICENSE", "/docs-assets/redoc/LICENSE"):
         response = await client.get(path)
         assert response.status_code == 200 and "licen" in response.text.lower(), path
+
+
+async def test_the_native_document_shows_fields_examples_and_the_error_shape(client: httpx.AsyncClient) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    create = doc["components"]["schemas"]["TaskCreate"]
+    assert create["examples"][0]["line_ids"] and create["properties"]["script_id"]["description"]
+    responses = doc["paths"]["/api/v1/tasks/{task_id}/start"]["post"]["responses"]
+    for code in ("400", "401", "404", "409", "422"):
+        example = responses[code]["content"]["application/json"]["example"]["error"]
+        assert {"code", "message", "details"} <= set(example), code
+    assert responses["409"]["content"]["application/json"]["example"]["error"]["state"] == "TERMINATE"
