@@ -18,6 +18,12 @@ from callbot.api.dialects.digelao.schemas import openapi_document as digelao_ope
 from callbot.api.dialects.yiwise.schemas import openapi_document as yiwise_openapi
 
 ASSETS = "/docs-assets"
+# The pages may load nothing from another host: ReDoc, for one, shows a logo from its CDN, which this blocks
+# (and the page's CSS hides). Inline scripts and styles are the pages' own; ReDoc's search runs in a blob worker.
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:"
+)
 VENDOR = Path(__file__).parent / "static" / "vendor"
 
 # (name shown, document URL, builder); the native document is FastAPI's own /openapi.json.
@@ -88,7 +94,8 @@ def redoc_page(app: FastAPI, which: str) -> str:
 <title>{escape(app.title)} — {escape(documents[chosen][0])}</title>
 <link rel="icon" type="image/png" href="{ASSETS}/swagger-ui/favicon-32x32.png">
 <style>body {{ margin: 0; font-family: sans-serif; }}
-nav {{ padding: 8px 16px; border-bottom: 1px solid #ddd; }}</style>
+nav {{ padding: 8px 16px; border-bottom: 1px solid #ddd; }}
+img[src^="http"] {{ display: none; }}</style>
 </head>
 <body>
 <nav>{links}</nav>
@@ -100,6 +107,10 @@ nav {{ padding: 8px 16px; border-bottom: 1px solid #ddd; }}</style>
 """
 
 
+def _page(html: str) -> HTMLResponse:
+    return HTMLResponse(html, headers={"Content-Security-Policy": CSP})
+
+
 def mount_docs(app: FastAPI) -> None:
     """`/docs`, `/redoc` (and `/redoc/<dialect>`), `/docs/openapi/<dialect>.json` and the pages' files. The app is
     created with `docs_url=None, redoc_url=None` so FastAPI's CDN-loading pages are not served."""
@@ -107,11 +118,11 @@ def mount_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return HTMLResponse(swagger_page(app))
+        return _page(swagger_page(app))
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return HTMLResponse(redoc_page(app, "native"))
+        return _page(redoc_page(app, "native"))
 
     for key, (_, build) in DIALECT_DOCUMENTS.items():
         _add_dialect(app, key, build)
@@ -124,7 +135,7 @@ def _add_dialect(app: FastAPI, key: str, build: Callable[[str], dict[str, Any]])
         return JSONResponse(document)
 
     async def redoc() -> HTMLResponse:
-        return HTMLResponse(redoc_page(app, key))
+        return _page(redoc_page(app, key))
 
     app.add_api_route(f"/docs/openapi/{key}.json", openapi, include_in_schema=False)
     app.add_api_route(f"/redoc/{key}", redoc, include_in_schema=False)
