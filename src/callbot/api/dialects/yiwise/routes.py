@@ -57,8 +57,9 @@ API_USER = "api"
 
 
 @dataclass
-class Call:
-    """One authenticated request: its transaction, tenant, parameters (query or JSON body) and path."""
+class ApiRequest:
+    """One authenticated API request (not a phone call): its transaction, tenant, parameters (query or JSON
+    body) and path."""
 
     tx: Tx
     tenant: Tenant
@@ -67,7 +68,7 @@ class Call:
     path: str
 
 
-Handler = Callable[[Call], Awaitable[tuple[Any, str]]]
+Handler = Callable[[ApiRequest], Awaitable[tuple[Any, str]]]
 
 
 @dataclass(frozen=True)
@@ -79,18 +80,18 @@ class Operation:
 # --- company, lines, scripts (§8.1-8.3) ----------------------------------------------------------------
 
 
-async def get_companies(call: Call) -> tuple[Any, str]:
-    return mapping.company(call.tenant), envelope.FETCHED
+async def get_companies(req: ApiRequest) -> tuple[Any, str]:
+    return mapping.company(req.tenant), envelope.FETCHED
 
 
-async def get_phones(call: Call) -> tuple[Any, str]:
-    lines = await line_service.list_lines(call.tx, call.tenant)
-    in_use = (await campaign_service.in_flight(call.tx, call.tenant.id)).by_line
+async def get_phones(req: ApiRequest) -> tuple[Any, str]:
+    lines = await line_service.list_lines(req.tx, req.tenant)
+    in_use = (await campaign_service.in_flight(req.tx, req.tenant.id)).by_line
     return [mapping.phone_row(line, in_use.get(line.id, 0)) for line in lines], envelope.FETCHED
 
 
-async def get_robots(call: Call) -> tuple[Any, str]:
-    scripts = await script_service.list_scripts(call.tx, call.tenant)
+async def get_robots(req: ApiRequest) -> tuple[Any, str]:
+    scripts = await script_service.list_scripts(req.tx, req.tenant)
     return [mapping.robot_row(script) for script in scripts], envelope.FETCHED
 
 
@@ -252,9 +253,9 @@ def _has_lines(body: s.TaskBody) -> bool:
     return any(source.sent(name) for source in (body, body.job) for name in names)
 
 
-async def _check_lines(call: Call, line_ids: list[int], phone_type: str | None) -> None:
+async def _check_lines(req: ApiRequest, line_ids: list[int], phone_type: str | None) -> None:
     """Unknown lines are 404 (§8.4); `phoneType`, a vendor field, must name the type of every chosen line."""
-    lines = [await line_service.get_line(call.tx, call.tenant, line_id) for line_id in line_ids]
+    lines = [await line_service.get_line(req.tx, req.tenant, line_id) for line_id in line_ids]
     if phone_type is None:
         return
     for i, line in enumerate(lines):
@@ -265,15 +266,15 @@ async def _check_lines(call: Call, line_ids: list[int], phone_type: str | None) 
             )
 
 
-async def _check_script(call: Call, script_id: int) -> None:
+async def _check_script(req: ApiRequest, script_id: int) -> None:
     """§8.4 for `modify`: switching to an unknown script → 404, to a draft → 412 (creation refuses a draft
     in the task service, for every surface)."""
-    script = await script_service.get_script(call.tx, call.tenant, script_id)
-    await script_service.approved_document(call.tx, script)
+    script = await script_service.get_script(req.tx, req.tenant, script_id)
+    await script_service.approved_document(req.tx, script)
 
 
-async def create_task(call: Call) -> tuple[Any, str]:
-    body = s.read(s.TaskBody, call.params)
+async def create_task(req: ApiRequest) -> tuple[Any, str]:
+    body = s.read(s.TaskBody, req.params)
     fields = _task_fields(body, partial=False)
     line_ids = _line_ids(body)
     if "robot_count" not in fields:
@@ -282,16 +283,16 @@ async def create_task(call: Call) -> tuple[Any, str]:
             raise bad_parameter("robotCount", "is required (or concurrencyQuota)")
         fields["robot_count"] = len(line_ids)
     data = TaskCreate.model_validate({**fields, "line_ids": line_ids})
-    await _check_lines(call, line_ids, body.job.phone_type)
-    task = await task_service.create_task(call.tx, call.tenant, data)
-    if call.path == "job/create":
+    await _check_lines(req, line_ids, body.job.phone_type)
+    task = await task_service.create_task(req.tx, req.tenant, data)
+    if req.path == "job/create":
         return {"robotCallJobId": task.id}, envelope.CREATED
     return task.id, envelope.CREATED
 
 
-async def modify_task(call: Call) -> tuple[Any, str]:
+async def modify_task(req: ApiRequest) -> tuple[Any, str]:
     """Extension (§5): the create body plus `robotCallJob.robotCallJobId`, only while the task is not running."""
-    body = s.read(s.TaskBody, call.params)
+    body = s.read(s.TaskBody, req.params)
     job = body.job
     task_id = job.robot_call_job_id if job.sent("robot_call_job_id") else body.robot_call_job_id
     if task_id is None:
@@ -299,58 +300,58 @@ async def modify_task(call: Call) -> tuple[Any, str]:
     fields = _task_fields(body, partial=True)
     if _has_lines(body):
         fields["line_ids"] = _line_ids(body)
-        await _check_lines(call, fields["line_ids"], job.phone_type)
+        await _check_lines(req, fields["line_ids"], job.phone_type)
     if "script_id" in fields:
-        await _check_script(call, fields["script_id"])
+        await _check_script(req, fields["script_id"])
     if "alerts" in fields:
         # Alert fields left out keep their values.
-        task = await task_service.get_task(call.tx, call.tenant, task_id)
+        task = await task_service.get_task(req.tx, req.tenant, task_id)
         fields["alerts"] = {**task_service.alerts(task).model_dump(mode="json"), **fields["alerts"]}
-    await task_service.update_task(call.tx, call.tenant, task_id, TaskUpdate.model_validate(fields))
+    await task_service.update_task(req.tx, req.tenant, task_id, TaskUpdate.model_validate(fields))
     return None, envelope.MODIFIED
 
 
-def _task_id(call: Call) -> int:
-    return s.read(s.TaskId, call.params).robot_call_job_id
+def _task_id(req: ApiRequest) -> int:
+    return s.read(s.TaskId, req.params).robot_call_job_id
 
 
 # Repeating an operation already in effect answers 200 and changes nothing (§8.5): the idempotent operations.
 
 
-async def start_task(call: Call) -> tuple[Any, str]:
+async def start_task(req: ApiRequest) -> tuple[Any, str]:
     # `start` also resumes a paused task (§8.5: allowed from USER_PAUSE).
-    await task_service.start_or_resume(call.tx, call.tenant, _task_id(call))
+    await task_service.start_or_resume(req.tx, req.tenant, _task_id(req))
     return None, envelope.MODIFIED
 
 
-async def pause_task(call: Call) -> tuple[Any, str]:
-    await task_service.ensure_action(call.tx, call.tenant, _task_id(call), TaskAction.PAUSE)
+async def pause_task(req: ApiRequest) -> tuple[Any, str]:
+    await task_service.ensure_action(req.tx, req.tenant, _task_id(req), TaskAction.PAUSE)
     return None, envelope.MODIFIED
 
 
-async def stop_task(call: Call) -> tuple[Any, str]:
-    await task_service.ensure_action(call.tx, call.tenant, _task_id(call), TaskAction.STOP)
+async def stop_task(req: ApiRequest) -> tuple[Any, str]:
+    await task_service.ensure_action(req.tx, req.tenant, _task_id(req), TaskAction.STOP)
     return None, envelope.MODIFIED
 
 
-async def delete_task(call: Call) -> tuple[Any, str]:
-    await task_service.delete_task(call.tx, call.tenant, _task_id(call))
+async def delete_task(req: ApiRequest) -> tuple[Any, str]:
+    await task_service.delete_task(req.tx, req.tenant, _task_id(req))
     return None, envelope.DELETED
 
 
-async def import_customers(call: Call) -> tuple[Any, str]:
-    p = s.read(s.ImportCustomers, call.params)
+async def import_customers(req: ApiRequest) -> tuple[Any, str]:
+    p = s.read(s.ImportCustomers, req.params)
     rows = [
         SourceRow(row=i, name=person.name, phone=person.phone_number, properties=person.properties)
         for i, person in enumerate(p.customer_persons, start=1)
     ]
-    await customer_service.import_rows(call.tx, call.tenant, p.robot_call_job_id, rows, source="yiwise")
+    await customer_service.import_rows(req.tx, req.tenant, p.robot_call_job_id, rows, source="yiwise")
     return None, envelope.MODIFIED
 
 
-async def update_seats(call: Call) -> tuple[Any, str]:
-    p = s.read(s.UpdateSeats, call.params)
-    await task_service.update_task(call.tx, call.tenant, p.robot_call_job_id, TaskUpdate(robot_count=p.robot_count))
+async def update_seats(req: ApiRequest) -> tuple[Any, str]:
+    p = s.read(s.UpdateSeats, req.params)
+    await task_service.update_task(req.tx, req.tenant, p.robot_call_job_id, TaskUpdate(robot_count=p.robot_count))
     return None, envelope.MODIFIED
 
 
@@ -373,23 +374,23 @@ def _page(page: PageRequest, total: int, content: list[Any]) -> dict[str, Any]:
     }
 
 
-async def get_tasks(call: Call) -> tuple[Any, str]:
-    p = s.read(s.TaskQuery, call.params)
+async def get_tasks(req: ApiRequest) -> tuple[Any, str]:
+    p = s.read(s.TaskQuery, req.params)
     page = _page_request(p)
     if p.status in mapping.NEVER_EMITTED_STATUSES:
         return _page(page, 0, []), envelope.FETCHED
     filters = TaskFilter(name=p.name or None, status=[TaskStatus(p.status)] if p.status else None)
-    found = await task_service.list_task_rows(call.tx, call.tenant, filters, page)
-    rows = [mapping.task_row(row.task, call.tenant, _creator(row.owner)) for row in found.items]
+    found = await task_service.list_task_rows(req.tx, req.tenant, filters, page)
+    rows = [mapping.task_row(row.task, req.tenant, _creator(row.owner)) for row in found.items]
     return _page(page, found.total, rows), envelope.FETCHED
 
 
-async def get_task_detail(call: Call) -> tuple[Any, str]:
-    task: Task = await task_service.get_task(call.tx, call.tenant, _task_id(call))
-    stats = await stats_service.get_task_stats(call.tx, call.tenant, task.id)
-    owner = await tenant_service.get_user(call.tx, call.tenant, task.owner_user_id) if task.owner_user_id else None
-    script = await script_service.get_script(call.tx, call.tenant, task.script_id)
-    detail = mapping.task_detail(task, call.tenant, created_by=_creator(owner), script_name=script.name, stats=stats)
+async def get_task_detail(req: ApiRequest) -> tuple[Any, str]:
+    task: Task = await task_service.get_task(req.tx, req.tenant, _task_id(req))
+    stats = await stats_service.get_task_stats(req.tx, req.tenant, task.id)
+    owner = await tenant_service.get_user(req.tx, req.tenant, task.owner_user_id) if task.owner_user_id else None
+    script = await script_service.get_script(req.tx, req.tenant, task.script_id)
+    detail = mapping.task_detail(task, req.tenant, created_by=_creator(owner), script_name=script.name, stats=stats)
     return detail, envelope.FETCHED
 
 
@@ -415,38 +416,38 @@ def _record_filter(p: s.CallRecordQuery, task_id: int, tenant: Tenant) -> Record
     )
 
 
-async def get_call_records(call: Call) -> tuple[Any, str]:
-    p = s.read(s.CallRecordQuery, call.params)
-    task = await task_service.get_task(call.tx, call.tenant, p.robot_call_job_id)
+async def get_call_records(req: ApiRequest) -> tuple[Any, str]:
+    p = s.read(s.CallRecordQuery, req.params)
+    task = await task_service.get_task(req.tx, req.tenant, p.robot_call_job_id)
     page = _page_request(p)
-    filters = _record_filter(p, task.id, call.tenant)
+    filters = _record_filter(p, task.id, req.tenant)
     if filters is None:
         return _page(page, 0, []), envelope.FETCHED
-    found = await record_service.list_record_rows(call.tx, call.tenant, filters, page)
+    found = await record_service.list_record_rows(req.tx, req.tenant, filters, page)
     rows = [
         mapping.record_row(
             row.record,
-            call.tenant,
+            req.tenant,
             task_name=task.name,
             script_name=row.script.name if row.script is not None else "",
-            options=call.options,
+            options=req.options,
         )
         for row in found.items
     ]
     return _page(page, found.total, rows), envelope.FETCHED
 
 
-async def phone_log_info(call: Call) -> tuple[Any, str]:
-    record_id = s.read(s.CallDetailQuery, call.params).call_record_id
-    record = await record_service.get_record(call.tx, call.tenant, record_id)
-    await task_service.get_task(call.tx, call.tenant, record.task_id)  # a deleted task's calls are gone too
-    customer = await customer_service.get_customer(call.tx, call.tenant, record.customer_id)
+async def phone_log_info(req: ApiRequest) -> tuple[Any, str]:
+    record_id = s.read(s.CallDetailQuery, req.params).call_record_id
+    record = await record_service.get_record(req.tx, req.tenant, record_id)
+    await task_service.get_task(req.tx, req.tenant, record.task_id)  # a deleted task's calls are gone too
+    customer = await customer_service.get_customer(req.tx, req.tenant, record.customer_id)
     latest = await record_service.list_records(
-        call.tx, call.tenant, RecordFilter(customer_id=customer.id), PageRequest(page=1, size=1)
+        req.tx, req.tenant, RecordFilter(customer_id=customer.id), PageRequest(page=1, size=1)
     )
-    person = mapping.customer_person(customer, call.tenant, latest.items[0] if latest.items else record)
-    await record_service.mark_read(call.tx, record)
-    return mapping.call_detail(record, call.tenant, person, call.options), envelope.EXECUTED
+    person = mapping.customer_person(customer, req.tenant, latest.items[0] if latest.items else record)
+    await record_service.mark_read(req.tx, record)
+    return mapping.call_detail(record, req.tenant, person, req.options), envelope.EXECUTED
 
 
 # --- the path table (§5) -------------------------------------------------------------------------------
@@ -548,7 +549,7 @@ def build_router(store_of: Callable[[Request], Store], options: YiwiseOptions | 
                 raise bad_parameter(nul, "must not contain NUL characters")
             async with store.transaction() as tx:
                 tenant = await tenant_service.get_tenant(tx, tenant_id)
-                data, message = await operation.handler(Call(tx, tenant, params, opts, path))
+                data, message = await operation.handler(ApiRequest(tx, tenant, params, opts, path))
             code = envelope.OK
         except YiwiseError as exc:
             code, data, message = exc.code, None, envelope.error_message(exc)
