@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -382,7 +381,3 @@ def user_item(user: User, tenant: Tenant, main: User | None, projects: str) -> d
 
 def expiry_day(tenant: Tenant) -> str:
     return local_day(tenant.expires_on, tenant) or NO_EXPIRY
-
-
-def as_mapping(value: Any) -> Mapping[str, Any] | None:
-    return value if isinstance(value, dict) else None
