@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 
 import httpx
+from sqlalchemy import select
 
 from callbot.api.dialects.digelao import schemas as s
 from callbot.kit.db import Store
+from callbot.models import CallRecord, Customer
+from callbot.models.enums import CallResult, Level
 from dialects.digelao.client import DigelaoClient
 from dialects.digelao.conftest import make_digelao
 
@@ -28,9 +31,27 @@ async def test_answers_match_the_documented_schemas(dclient: httpx.AsyncClient, 
     params = order.model_dump(by_alias=True, exclude_unset=True)
     created = s.Answer[s.TaskCreated].model_validate(await crm.call("addJsonOfAsync", params))
     assert created.code == 0 and created.data is not None
-    tasks = s.Answer[s.Listing[s.Row]].model_validate(await crm.call("index"))
+    tasks = s.Answer[s.Listing[s.TaskItem]].model_validate(await crm.call("index"))
     assert tasks.data is not None and tasks.data.total == 1
-    s.Answer[s.Listing[s.Row]].model_validate(await crm.call("crmList"))
+    async with store.transaction() as tx:
+        customer = await tx.session.scalar(select(Customer).where(Customer.task_id == created.data.dial_task_main_id))
+        assert customer is not None
+        tx.session.add(
+            CallRecord(
+                tenant_id=customer.tenant_id,
+                task_id=customer.task_id,
+                customer_id=customer.id,
+                sn="0" * 31 + "1",
+                phone=customer.phone,
+                result=CallResult.ANSWERED,
+                level=Level.B,
+                started_at=tx.now(),
+                transcript=[{"speaker": "ROBOT", "text": "您好"}, {"speaker": "PERSON", "text": "你好"}],
+                created_at=tx.now(),
+            )
+        )
+    records = s.Answer[s.Listing[s.RecordItem]].model_validate(await crm.call("crmList"))
+    assert records.data is not None and records.data.list[0].dialogue[1].role == "customer"
     paused = await crm.call(
         "operateTask", {"project_type": 2, "pkeys": str(created.data.dial_task_main_id), "oper": "stop"}
     )

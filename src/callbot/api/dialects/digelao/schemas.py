@@ -283,6 +283,85 @@ class TaskCreated(Vendor):
     dial_task_main_sn: str
 
 
+class DialogueLine(Vendor):
+    role: Literal["robot", "customer"]
+    text: str
+
+
+class RecordItem(Vendor):
+    """A crmList item (§4.8), also the body of the per-call push (§5.2)."""
+
+    sn: str
+    phone: str
+    created_at: str | None = Field(examples=["2024-07-12 10:31:07"])
+    started_at: str | None
+    talktimes: int = Field(description="seconds talked (0 when not answered)")
+    status: str = Field(description="intent level A-F")
+    status_manual: str = Field(description="a person's grading, or empty")
+    source: str = Field(description="the task name")
+    user_name: str
+    parent_sn: str
+    team_name: str
+    operator: str
+    mark: str
+    fs_push_screens: int
+    pushed_at: None
+    listened_at: None
+    intervention_at: None
+    dial_task_main_id: int
+    dial_task_main_sn: str
+    project_sn: str
+    project_caption: str
+    name: str
+    client_info: dict[str, Any] = Field(description="电话, 姓名 and the imported columns")
+    ended_at: str | None
+    turn_count: int
+    area_code: str
+    call_result: str
+    intent_reason: str | None
+    labels: list[str]
+    record_url: str
+    dialogue: list[DialogueLine]
+
+
+class TaskItem(Vendor):
+    """An index item (§4.4)."""
+
+    dial_task_main_id: int
+    dial_task_main_sn: str
+    status: str = Field(examples=["发送中"], description="未发送 · 发送中 · 暂停发送 · 发送失败 · 已发送")
+    user_sn: str
+    user_name: str
+    team_sn: str
+    team_name: str
+    created_at: str | None
+    last_modify: str | None
+    started_at: str | None
+    stoped_at: str | None
+    total_count: int
+    send_count: int
+    unsend_count: int
+    success: str
+    fail: str
+    stops: str
+    percent: str = Field(examples=["75%"])
+    project_sn: str
+    project_caption: str
+    source: str
+    batch: str
+    operator: str
+    parent_sn: str
+    caller_group: str
+    remark: str | None
+    mark: None
+    priority: None
+    percentage: None
+    trunkgroup_sn: None
+    ring_groups: None
+    task_type: int
+    task_state: str
+
+
 class Row(BaseModel):
     """A listing row; the spec lists its fields (§4.2, §4.4, §4.8)."""
 
@@ -306,7 +385,7 @@ OPERATIONS = [
     Operation("/api/setCallback", "post", "Push settings", Answer[None], body=SetCallback),
     Operation("/api/aiUserDatasapi", "post", "Sub-accounts", Answer[list[Row]], body=SubAccounts),
     Operation("/api/templatelist", "post", "Scripts that can run", Answer[list[Template]], body=Public),
-    Operation("/api/index", "post", "Task list", Answer[Listing[Row]], body=TaskList),
+    Operation("/api/index", "post", "Task list", Answer[Listing[TaskItem]], body=TaskList),
     Operation("/api/operateTask", "post", "Pause, resume, redial, end or delete tasks", Answer[None], body=OperateTask),
     Operation(
         "/api/addJsonOfAsync",
@@ -316,7 +395,7 @@ OPERATIONS = [
         body=AddJsonOfAsync,
     ),
     Operation("/api/getAsyncTaskResult", "post", "Import result", Answer[Row], body=AsyncTaskResult),
-    Operation("/api/crmList", "post", "Call records", Answer[Listing[Row]], body=CrmList),
+    Operation("/api/crmList", "post", "Call records", Answer[Listing[RecordItem]], body=CrmList),
     Operation("/api/cdrFragmentDownload", "post", "Recording URLs of a call", Answer[Fragments], body=CdrFragments),
 ]
 
