@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from callbot import __version__
 from callbot.api import errors
 from callbot.api.deps import WriteTx, refuse_nul
-from callbot.api.dialects.digelao.mapping import DigelaoOptions
+from callbot.api.dialects.digelao.options import DigelaoOptions
 from callbot.api.dialects.digelao.routes import mount_digelao
 from callbot.api.dialects.yiwise.options import YiwiseOptions
 from callbot.api.dialects.yiwise.routes import mount_yiwise
+from callbot.api.docs import mount_docs
 from callbot.api.errors import ERROR_RESPONSES
 from callbot.api.gate import AuthenticateFirst
 from callbot.callback.endpoints import events_router
@@ -45,7 +46,10 @@ def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -
         if own_store:
             await store.dispose()
 
-    app = FastAPI(title="callbot", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc are served by mount_docs with local assets (FastAPI's own pages load from a CDN).
+    app = FastAPI(
+        title="callbot", version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.store = store
     errors.install(app)
     app.add_middleware(AuthenticateFirst, store=store)
@@ -74,4 +78,5 @@ def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -
     app.include_router(v1)
     mount_yiwise(app, YiwiseOptions(public_url=public_url))
     mount_digelao(app, DigelaoOptions(public_url=public_url, recording_key=store.secrets.derive("recordings")))
+    mount_docs(app)
     return app

@@ -66,7 +66,7 @@ def build_gateways(settings: Settings, clock: Clock, secrets: SecretBox | None =
 
 def build_renderers(public_url: str = "", recording_key: str = "") -> dict[str, Renderer]:
     from callbot.api.dialects.digelao.delivery import DigelaoRenderer
-    from callbot.api.dialects.digelao.mapping import DigelaoOptions
+    from callbot.api.dialects.digelao.options import DigelaoOptions
     from callbot.api.dialects.yiwise.delivery import YiwiseRenderer
     from callbot.api.dialects.yiwise.options import YiwiseOptions
     from callbot.callback.native import NativeRenderer

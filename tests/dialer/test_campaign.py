@@ -293,7 +293,7 @@ async def test_resuming_a_task_whose_script_was_swapped_for_a_draft_is_refused(s
 
 async def test_auto_tasks_wait_for_an_approved_script(store: Store, clock: FrozenClock) -> None:
     from callbot.script import service as script_service
-    from callbot.task.schemas import TaskCreate
+    from callbot.task.schemas import TaskCreate, TaskUpdate
 
     from factories import SCRIPT
 
@@ -302,11 +302,13 @@ async def test_auto_tasks_wait_for_an_approved_script(store: Store, clock: Froze
         draft = await script_service.add_script(
             tx, campaign.tenant, SCRIPT.replace("测试分期回访", "草稿二"), draft=True
         )
+        # A task is created on an approved script; switched to a draft before its start time, it waits.
         task = await task_service.create_task(
             tx,
             campaign.tenant,
-            TaskCreate(name="自动", mode="AUTO", script_id=draft.script.id, line_ids=campaign.line_ids),
+            TaskCreate(name="自动", mode="AUTO", script_id=campaign.script_id, line_ids=campaign.line_ids),
         )
+        await task_service.update_task(tx, campaign.tenant, task.id, TaskUpdate(script_id=draft.script.id))
     await sim_dialer(store).run_until_idle()
     assert (await task_row(store, task.id)).status is TaskStatus.NOT_STARTED
     async with store.transaction() as tx:

@@ -98,7 +98,7 @@ async def test_delete_stops_and_hides_the_task(client: httpx.AsyncClient, accoun
     assert (await client.get("/api/v1/tasks", headers=account.headers)).json()["total"] == 0
 
 
-async def test_starting_a_task_whose_script_has_only_drafts_is_refused(
+async def test_a_task_on_a_script_that_has_only_drafts_is_refused(
     client: httpx.AsyncClient, account: Account, examples_dir: object
 ) -> None:
     from factories import SCRIPT
@@ -106,7 +106,8 @@ async def test_starting_a_task_whose_script_has_only_drafts_is_refused(
     draft = SCRIPT.replace("name: 测试分期回访", "name: 草稿话术")
     uploaded = await client.post("/api/v1/scripts", json={"content": draft, "draft": True}, headers=account.headers)
     assert uploaded.json()["status"] == "DRAFT"
-    task = await api_task(client, account, script_id=uploaded.json()["id"])
-    response = await client.post(f"/api/v1/tasks/{task['id']}/start", headers=account.headers)
+    body = {"name": "草稿任务", "script_id": uploaded.json()["id"], "line_ids": [account.line.id]}
+    response = await client.post("/api/v1/tasks", json=body, headers=account.headers)
     assert response.status_code == 409
     assert "no approved version" in response.json()["error"]["message"]
+    assert (await client.get("/api/v1/tasks", headers=account.headers)).json()["total"] == 0

@@ -59,18 +59,43 @@ class ErrorResponse(BaseModel):
     error: ErrorInfo
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"model": ErrorResponse, "description": description}
+def _error(description: str, example: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model": ErrorResponse,
+        "description": description,
+        "content": {"application/json": {"example": {"error": {"details": [], **example}}}},
+    }
 
 
 # Declared on every authenticated operation: what any of them may answer besides its success.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _error("The body could not be parsed (not UTF-8, or nested too deeply)"),
-    401: _error("No valid bearer token"),
-    403: _error("The credential is disabled or the tenant suspended"),
-    404: _error("No such resource for this tenant (another tenant's id is a 404 too)"),
-    409: _error("A state change the resource does not allow now, or a conflict with existing data"),
-    422: _error("A parameter or body field is invalid; `details` names each"),
+    400: _error(
+        "The body could not be parsed (not UTF-8, or nested too deeply)",
+        {"code": "bad_request", "message": "the body is not valid JSON"},
+    ),
+    401: _error(
+        "No valid bearer token", {"code": "unauthorized", "message": "send an Authorization: Bearer <token> header"}
+    ),
+    403: _error(
+        "The credential is disabled or the tenant suspended",
+        {"code": "forbidden", "message": "the tenant is suspended"},
+    ),
+    404: _error(
+        "No such resource for this tenant (another tenant's id is a 404 too)",
+        {"code": "not_found", "message": "no task with id 1052"},
+    ),
+    409: _error(
+        "A state change the resource does not allow now, or a conflict with existing data",
+        {"code": "invalid_state", "message": "cannot start task 1052: it is TERMINATE", "state": "TERMINATE"},
+    ),
+    422: _error(
+        "A parameter or body field is invalid; `details` names each",
+        {
+            "code": "validation_failed",
+            "message": "inactive_windows.0.end: an inactive window must end after it starts",
+            "details": [{"field": "inactive_windows.0.end", "message": "an inactive window must end after it starts"}],
+        },
+    ),
 }
 
 

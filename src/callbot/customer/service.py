@@ -27,7 +27,7 @@ from callbot.dnc import service as dnc_service
 from callbot.errors import InvalidState, NotFound, ValidationFailed
 from callbot.kit.db import Tx
 from callbot.kit.paging import Page, PageRequest
-from callbot.models import Customer, CustomerImport, ImportRejection, Tenant
+from callbot.models import Customer, CustomerImport, ImportRejection, Task, Tenant
 from callbot.models.enums import CustomerStatus, ImportStatus, TaskStatus
 from callbot.script import service as script_service
 from callbot.task import service as task_service
@@ -370,3 +370,21 @@ async def update_customer(
         customer.properties = {str(k): str(v) for k, v in properties.items()}
     await repository.flush(tx)
     return customer
+
+
+async def create_task_with_customers(
+    tx: Tx,
+    tenant: Tenant,
+    order: task_service.TaskOrder,
+    rows: Iterable[SourceRow],
+    *,
+    source: str,
+    start: bool = True,
+) -> tuple[Task, ImportReport]:
+    """Create a task, import its customers and (with `start`) start it, in one transaction: what an
+    integration that sends a task and its list together expects."""
+    task = await task_service.create_ordered_task(tx, tenant, order)
+    report = await import_rows(tx, tenant, task.id, rows, source=source)
+    if start:
+        task = await task_service.start_or_resume(tx, tenant, task.id)
+    return task, report

@@ -40,5 +40,14 @@ async def of_tenant(tx: Tx, tenant_id: int) -> list[Line]:
     return list(await tx.session.scalars(select(Line).where(Line.tenant_id == tenant_id).order_by(Line.id)))
 
 
+async def enabled_of_tenant(tx: Tx, tenant_id: int) -> list[Line]:
+    query = select(Line).where(Line.tenant_id == tenant_id, Line.enabled.is_(True)).order_by(Line.id)
+    return list(await tx.session.scalars(query))
+
+
+async def by_phones(tx: Tx, tenant_id: int, phones: Sequence[str]) -> list[Line]:
+    return list(await tx.session.scalars(select(Line).where(Line.tenant_id == tenant_id, Line.phone.in_(phones))))
+
+
 async def enabled_on_gateway(tx: Tx, gateway: str) -> list[Line]:
     return list(await tx.session.scalars(select(Line).where(Line.gateway == gateway, Line.enabled.is_(True))))

@@ -159,3 +159,17 @@ async def registering_sip_lines(tx: Tx) -> dict[str, dict[str, Any]]:
     """Every enabled SIP line, of every tenant, whose trunk asks to be registered: "line-<id>" → settings."""
     lines = await repository.enabled_on_gateway(tx, "sip")
     return {f"line-{line.id}": line.settings for line in lines if (line.settings.get("sip") or {}).get("register")}
+
+
+async def enabled_lines(tx: Tx, tenant: Tenant) -> list[Line]:
+    """The lines a task gets when it names none."""
+    return await repository.enabled_of_tenant(tx, tenant.id)
+
+
+async def find_lines_by_phone(tx: Tx, tenant: Tenant, phones: list[str]) -> list[Line]:
+    """Lines by caller number, in the order asked; an unknown number is not found."""
+    found = {line.phone: line for line in await repository.by_phones(tx, tenant.id, phones)}
+    for phone in phones:
+        if phone not in found:
+            raise LineNotFound(f"no line with number {phone}")
+    return [found[phone] for phone in phones]

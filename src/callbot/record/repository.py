@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from callbot.kit.db import Tx
 from callbot.kit.paging import Page, PageRequest, paginate
-from callbot.models import CallRecord, Customer, Task, TaskStats, TaskStatsDaily
+from callbot.models import CallRecord, Customer, Script, Task, TaskStats, TaskStatsDaily, User
 from callbot.record.schemas import RecordFilter
 
 
@@ -69,6 +70,26 @@ def record_query(tenant_id: int, zone: ZoneInfo, f: RecordFilter) -> Select[Call
 
 async def page(tx: Tx, tenant_id: int, zone: ZoneInfo, f: RecordFilter, request: PageRequest) -> Page[CallRecord]:
     return await paginate(tx.session, record_query(tenant_id, zone, f), request)
+
+
+async def page_with_rows(
+    tx: Tx, tenant_id: int, zone: ZoneInfo, f: RecordFilter, request: PageRequest
+) -> tuple[Sequence[Row[CallRecord, Task, Customer | None, Script | None, User | None]], int]:
+    """One page of records with their task, customer, script and the task's owner, in one query, and the total."""
+    query = record_query(tenant_id, zone, f)
+    total = await tx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = await tx.session.execute(
+        query.add_columns(Task, Customer, Script, User)
+        .outerjoin(Customer, (Customer.id == CallRecord.customer_id) & (Customer.tenant_id == tenant_id))
+        .outerjoin(
+            Script,
+            (Script.id == func.coalesce(CallRecord.script_id, Task.script_id)) & (Script.tenant_id == tenant_id),
+        )
+        .outerjoin(User, (User.id == Task.owner_user_id) & (User.tenant_id == tenant_id))
+        .limit(request.limit)
+        .offset(request.offset)
+    )
+    return rows.all(), total or 0
 
 
 async def get(tx: Tx, record_id: int) -> CallRecord | None:

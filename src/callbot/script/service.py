@@ -120,3 +120,18 @@ async def approved_document(tx: Tx, script: Script) -> tuple[int, ScriptDocument
 
 def script_status(script: Script) -> ScriptStatus:
     return ScriptStatus.APPROVED if script.approved_version is not None else ScriptStatus.DRAFT
+
+
+async def find_script_by_sn_or_name(
+    tx: Tx, tenant: Tenant, *, sn: str | None = None, name: str | None = None
+) -> Script:
+    """A script by its public sn or, without one, by its name."""
+    script = await repository.first_by_sn_or_name(tx, tenant.id, sn=sn, name=name)
+    if script is None:
+        raise ScriptNotFound(f"no script {'with sn ' + sn if sn else 'named ' + repr(name)}")
+    return script
+
+
+async def list_approved_scripts(tx: Tx, tenant: Tenant) -> list[Script]:
+    """Scripts a task can run now (those with an approved version)."""
+    return await repository.approved_of_tenant(tx, tenant.id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Row, Select, func, or_, select, update
 
 from callbot.kit.db import Tx
 from callbot.kit.paging import Page, PageRequest, paginate
-from callbot.models import Customer, Script, Task, Tenant
+from callbot.models import Customer, Script, Task, TaskStats, Tenant, User
 from callbot.models.enums import CallResult, CustomerStatus, TaskMode, TaskStatus, TenantStatus
 from callbot.task.schemas import TaskFilter
 from callbot.task.states import RUNNING
@@ -61,6 +61,23 @@ def list_query(tenant_id: int, filters: TaskFilter) -> Select[Task]:
 
 async def page(tx: Tx, tenant_id: int, filters: TaskFilter, request: PageRequest) -> Page[Task]:
     return await paginate(tx.session, list_query(tenant_id, filters), request)
+
+
+async def page_with_rows(
+    tx: Tx, tenant_id: int, filters: TaskFilter, request: PageRequest
+) -> tuple[Sequence[Row[Task, Script | None, User | None, int | None, int | None]], int]:
+    """One page of tasks with their script, owner and call counts, in one query, and the total."""
+    query = list_query(tenant_id, filters)
+    total = await tx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = await tx.session.execute(
+        query.add_columns(Script, User, TaskStats.calls, TaskStats.answered)
+        .outerjoin(Script, Script.id == Task.script_id)
+        .outerjoin(User, (User.id == Task.owner_user_id) & (User.tenant_id == Task.tenant_id))
+        .outerjoin(TaskStats, TaskStats.task_id == Task.id)
+        .limit(request.limit)
+        .offset(request.offset)
+    )
+    return rows.all(), total or 0
 
 
 async def many(tx: Tx, task_ids: Sequence[int]) -> dict[int, Task]:

@@ -64,23 +64,55 @@ LineIds = Annotated[
 
 
 class TaskCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A new outbound task (外呼任务): who calls (script, lines, AI seats), when (daily window, pauses, start
+    time) and what happens to unanswered calls (redial rules)."""
 
-    name: str = Field(min_length=1, max_length=200)
-    mode: TaskMode = TaskMode.MANUAL
-    script_id: int = Field(ge=1, le=MAX_ID)
-    line_ids: LineIds
-    robot_count: int = Field(default=1, ge=1, le=MAX_ID)
-    daily_start: WallTime = time(9, 0)
-    daily_end: WallTime = time(20, 0)
-    inactive_windows: list[Window] = Field(default_factory=list, max_length=3)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "11月分期回访",
+                    "mode": "MANUAL",
+                    "script_id": 1,
+                    "line_ids": [1],
+                    "robot_count": 2,
+                    "daily_start": "09:00",
+                    "daily_end": "20:00",
+                    "inactive_windows": [{"start": "12:00", "end": "13:30"}],
+                    "redial_rules": [{"results": ["NO_ANSWER", "BUSY"], "delay_minutes": 60, "max_times": 2}],
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200, description="shown in lists and callbacks")
+    mode: TaskMode = Field(
+        default=TaskMode.MANUAL, description="MANUAL waits for `start`; AUTO starts by itself at `start_time`"
+    )
+    script_id: int = Field(ge=1, le=MAX_ID, description="the script (话术); it must have an approved version")
+    line_ids: LineIds = Field(description="the caller lines (主叫线路) it dials from")
+    robot_count: int = Field(
+        default=1, ge=1, le=MAX_ID, description="AI seats: calls at once, at most the tenant's seats"
+    )
+    daily_start: WallTime = Field(default=time(9, 0), description="daily window start, inside the tenant's hours")
+    daily_end: WallTime = Field(default=time(20, 0), description="daily window end")
+    inactive_windows: list[Window] = Field(
+        default_factory=list, max_length=3, description="pauses inside the daily window (a lunch break)"
+    )
     # AUTO tasks start by themselves at this time; without one they start as soon as they are created.
-    start_time: datetime | None = None
+    start_time: datetime | None = Field(
+        default=None, description="when an AUTO task starts (without an offset: the tenant's wall clock)"
+    )
     description: str = Field(default="", max_length=2000)
-    redial_rules: list[RedialRule] = Field(default_factory=list, max_length=10)
+    redial_rules: list[RedialRule] = Field(
+        default_factory=list, max_length=10, description="call again customers whose attempt ended so"
+    )
     # Calls again a customer whose attempt the platform interrupted, this many times, outside the redial rules.
-    interrupted_retries: int = Field(default=1, ge=0, le=5)
-    alerts: TaskAlerts = Field(default_factory=TaskAlerts)
+    interrupted_retries: int = Field(
+        default=1, ge=0, le=5, description="retries of attempts the platform interrupted (a worker died)"
+    )
+    alerts: TaskAlerts = Field(default_factory=TaskAlerts, description="who is told about which intent levels")
 
 
 class TaskUpdate(BaseModel):

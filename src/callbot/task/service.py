@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -11,12 +12,13 @@ from callbot.kit.db import Tx
 from callbot.kit.paging import Page, PageRequest
 from callbot.kit.secrets import random_hex
 from callbot.line import service as line_service
-from callbot.models import Task, Tenant
+from callbot.models import Script, Task, Tenant, User
 from callbot.models.enums import CallResult, TaskMode, TaskStatus
 from callbot.script import service as script_service
 from callbot.task import repository
 from callbot.task.schemas import RedialRule, TaskAlerts, TaskCreate, TaskFilter, TaskUpdate, Window
 from callbot.task.states import RUNNING, SYSTEM_TRANSITIONS, TaskAction, may_edit, user_target
+from callbot.tenant import service as tenant_service
 
 
 class TaskNotFound(NotFound):
@@ -29,6 +31,9 @@ class IllegalTaskTransition(InvalidState):
 
 async def create_task(tx: Tx, tenant: Tenant, data: TaskCreate, *, owner_user_id: int | None = None) -> Task:
     script = await script_service.get_script(tx, tenant, data.script_id)
+    # A task is made on a script that can run: a draft is refused here (native API and dialects alike)
+    # rather than discovered when the task starts.
+    await script_service.approved_document(tx, script)
     lines = await line_service.get_lines(tx, tenant, data.line_ids)
     _check_schedule(tenant, data.daily_start, data.daily_end, data.inactive_windows)
     _check_seats(tenant, data.robot_count)
@@ -318,3 +323,102 @@ def alerts(task: Task) -> TaskAlerts:
 
 def inactive_windows(task: Task) -> list[Window]:
     return [Window.model_validate(_window_parse(w)) for w in task.inactive_windows]
+
+
+# --- named operations the dialects and the console share ------------------------------------------------
+
+# The states in which a user action has already taken effect: asking again changes nothing.
+_IN_EFFECT: dict[TaskAction, frozenset[TaskStatus]] = {
+    TaskAction.START: RUNNING,
+    TaskAction.RESUME: RUNNING,
+    TaskAction.PAUSE: frozenset({TaskStatus.USER_PAUSE}),
+    TaskAction.STOP: frozenset({TaskStatus.TERMINATE}),
+}
+
+
+async def ensure_action(tx: Tx, tenant: Tenant, task_id: int, action: TaskAction) -> Task:
+    """`apply_action`, idempotent: an action already in effect (pausing a paused task) changes nothing."""
+    task = await get_task(tx, tenant, task_id)
+    if task.status in _IN_EFFECT[action]:
+        return task
+    return await apply_action(tx, tenant, task_id, action)
+
+
+async def start_or_resume(tx: Tx, tenant: Tenant, task_id: int) -> Task:
+    """Start a task not yet started, resume a paused one; a running task is left as it is. Vendor APIs have
+    one verb for both (Yiwise `start`, Digelao `keepOn`)."""
+    task = await get_task(tx, tenant, task_id)
+    action = TaskAction.RESUME if task.status is TaskStatus.USER_PAUSE else TaskAction.START
+    return await ensure_action(tx, tenant, task_id, action)
+
+
+def window_of_periods(tenant: Tenant, periods: list[tuple[time, time]]) -> tuple[time, time, list[Window]]:
+    """Calling periods of a day → the daily window (first start to last end) and the pauses between them: the
+    times no period covers (a period inside an earlier, longer one leaves no pause after it). No periods: the
+    tenant's calling hours."""
+    if not periods:
+        return tenant.calling_start, tenant.calling_end, []
+    spans = sorted(periods)
+    pauses: list[Window] = []
+    covered_until = spans[0][1]
+    for start, end in spans[1:]:
+        if start > covered_until:
+            pauses.append(Window(start=covered_until, end=start))
+        covered_until = max(covered_until, end)
+    return spans[0][0], covered_until, pauses
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A task as a listing page shows it: with its script, its owner and its call counts."""
+
+    task: Task
+    script: Script | None
+    owner: User | None
+    calls: int
+    answered: int
+
+
+async def list_task_rows(tx: Tx, tenant: Tenant, filters: TaskFilter, page: PageRequest) -> Page[TaskRow]:
+    """One page of tasks with their script, owner and call counts, read in one query (plus one for the
+    lines of the whole page)."""
+    rows, total = await repository.page_with_rows(tx, tenant.id, filters, page)
+    items = [TaskRow(task, script, owner, calls or 0, answered or 0) for task, script, owner, calls, answered in rows]
+    return Page(items=items, total=total, page=page.page, size=page.limit)
+
+
+@dataclass(frozen=True)
+class TaskOrder:
+    """A task ordered in one request by an integration, leaving lines, seats and hours to the account's
+    defaults (Digelao `addJsonOfAsync`)."""
+
+    name: str
+    script_id: int
+    owner: User | None = None
+    line_ids: list[int] | None = None  # None: every enabled line of the tenant
+    robot_count: int | None = None  # None: the owner's seat quota
+    periods: list[tuple[time, time]] = field(default_factory=list)  # none: the tenant's calling hours
+    description: str = ""
+
+
+async def create_ordered_task(tx: Tx, tenant: Tenant, order: TaskOrder) -> Task:
+    """Create the task an order describes, its defaults filled in. Raises pydantic's ValidationError on a
+    field out of range, as `TaskCreate` does."""
+    line_ids = order.line_ids
+    if line_ids is None:
+        line_ids = [line.id for line in await line_service.enabled_lines(tx, tenant)]
+    start, end, pauses = window_of_periods(tenant, order.periods)
+    seats = order.robot_count if order.robot_count is not None else tenant_service.seat_quota(tenant, order.owner)
+    data = TaskCreate.model_validate(
+        {
+            "name": order.name,
+            "script_id": order.script_id,
+            "line_ids": line_ids,
+            "robot_count": seats,
+            "daily_start": start,
+            "daily_end": end,
+            "inactive_windows": pauses,
+            "description": order.description,
+        }
+    )
+    return await create_task(tx, tenant, data, owner_user_id=order.owner.id if order.owner is not None else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from callbot.kit.db import Base, Tx
+from callbot.kit.paging import Page, PageRequest, paginate
 from callbot.models import Tenant, User
 
 
@@ -51,3 +52,18 @@ async def get_user(tx: Tx, user_id: int) -> User | None:
 
 async def user_by_name(tx: Tx, username: str) -> User | None:
     return await tx.session.scalar(select(User).where(User.username == username))
+
+
+async def user_of_tenant_by_name(tx: Tx, tenant_id: int, username: str) -> User | None:
+    return await tx.session.scalar(select(User).where(User.tenant_id == tenant_id, User.username == username))
+
+
+async def sub_accounts_page(
+    tx: Tx, tenant_id: int, *, main_user_id: int | None, username: str | None, page: PageRequest
+) -> Page[User]:
+    query = select(User).where(User.tenant_id == tenant_id)
+    if main_user_id is not None:
+        query = query.where(User.id != main_user_id)
+    if username:
+        query = query.where(User.username == username)
+    return await paginate(tx.session, query.order_by(User.id), page)

@@ -8,6 +8,7 @@ from datetime import time
 
 from callbot.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from callbot.kit.db import Tx
+from callbot.kit.paging import Page, PageRequest
 from callbot.kit.secrets import hash_password, random_hex, random_letters, verify_password
 from callbot.models import Tenant, User
 from callbot.models.enums import Role
@@ -180,3 +181,22 @@ async def update_user(tx: Tx, tenant: Tenant, user_id: int, changes: UserChanges
         user.enabled = changes.enabled
     await repository.flush(tx)
     return user
+
+
+def seat_quota(tenant: Tenant, user: User | None) -> int:
+    """The AI seats an account may use: a sub-account's own limit, else the tenant's seats."""
+    return user.max_seats if user is not None and user.max_seats is not None else tenant.seats
+
+
+async def get_user_by_name(tx: Tx, tenant: Tenant, username: str) -> User:
+    user = await repository.user_of_tenant_by_name(tx, tenant.id, username)
+    if user is None:
+        raise UserNotFound(f"no user named {username}")
+    return user
+
+
+async def list_sub_accounts(
+    tx: Tx, tenant: Tenant, *, main_user_id: int | None, username: str | None, page: PageRequest
+) -> Page[User]:
+    """The tenant's users other than its main account, optionally one username, one page of them."""
+    return await repository.sub_accounts_page(tx, tenant.id, main_user_id=main_user_id, username=username, page=page)

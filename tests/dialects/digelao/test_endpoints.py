@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import insert, select
 
-from callbot.api.dialects.digelao import pushes
+from callbot.api.dialects.digelao import callbacks
 from callbot.api.dialects.digelao.mapping import record_item
 from callbot.callback import service as callback_service
 from callbot.customer import service as customer_service
@@ -100,7 +100,7 @@ async def test_a_customer_integration_end_to_end(dclient: httpx.AsyncClient, sto
         task = await task_service.get_task(tx, d.tenant, task_id)
         assert task.owner_user_id == d.sub.id
         assert [w for w in task.inactive_windows] == [["12:00:00", "13:30:00"]]
-        push = pushes.import_push_payload(task, row)
+        push = callbacks.import_push_payload(task, row)
     assert push["dial_task_main_sn"] == created["data"]["dial_task_main_sn"]
     assert push["import_mark"] == mark
 
@@ -158,16 +158,18 @@ async def test_a_customer_integration_end_to_end(dclient: httpx.AsyncClient, sto
     async with store.transaction() as tx:
         row_record = await tx.session.scalar(select(CallRecord).where(CallRecord.sn == sn))
         assert row_record is not None
-        body = pushes.call_push_payload(
+        body = callbacks.call_push_payload(
             row_record, task, customer, None, d.tenant, d.sub, OPTIONS, main=d.main, now=tx.now()
         )
     assert {k: v for k, v in body.items() if k not in ("project_sn", "project_caption")} == {
         k: v for k, v in record.items() if k not in ("project_sn", "project_caption")
     }
     assert callable(record_item)
-    encoded = pushes.encode(body)
-    assert pushes.signature(d.secret, encoded) == pushes.signature(d.secret, encoded) and pushes.is_success(204)
-    assert not pushes.is_success(500, b"success")
+    encoded = callbacks.encode(body)
+    assert callbacks.signature(d.secret, encoded) == callbacks.signature(d.secret, encoded) and callbacks.is_success(
+        204
+    )
+    assert not callbacks.is_success(500, b"success")
 
     # 4.9 recording fragments
     fragments = await crm.call("cdrFragmentDownload", {"sn": sn})

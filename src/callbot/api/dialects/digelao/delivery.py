@@ -10,8 +10,8 @@ else the main account's (callback/service.py:settings_for_event).
 
 from __future__ import annotations
 
-from callbot.api.dialects.digelao import pushes
-from callbot.api.dialects.digelao.mapping import DigelaoOptions
+from callbot.api.dialects.digelao import callbacks
+from callbot.api.dialects.digelao.options import DigelaoOptions
 from callbot.callback import outbox
 from callbot.callback.delivery import Delivery
 from callbot.credential import service as credential_service
@@ -37,7 +37,7 @@ class DigelaoRenderer:
             if not url:
                 return None
             row = await customer_service.get_import(tx, tenant, int(event.subject["import_id"]))
-            body = pushes.encode(pushes.import_push_payload(task, row))
+            body = callbacks.encode(callbacks.import_push_payload(task, row))
         elif event.kind == outbox.CALL_FINISHED:
             if not settings.enabled or not settings.url:
                 return None
@@ -47,17 +47,17 @@ class DigelaoRenderer:
             script = await script_service.find_script(tx, task.script_id)
             owner = await tenant_service.find_user(tx, task.owner_user_id) if task.owner_user_id else None
             main = await sessions.main_user(tx, tenant)
-            payload = pushes.call_push_payload(
+            payload = callbacks.call_push_payload(
                 record, task, customer, script, tenant, owner or main, self.options, main=main, now=tx.now()
             )
-            body = pushes.encode(payload)
+            body = callbacks.encode(payload)
         else:
             return None
         headers = {"Content-Type": "application/json; charset=utf-8", "X-Callbot-Event-Id": event.event_id}
         secret = await credential_service.vendor_secret(tx, tenant, CredentialKind.DIGELAO)
         if secret:
-            headers[pushes.SIGNATURE_HEADER] = pushes.signature(secret, body)
-        return Delivery(url, body, headers, lambda status, data: pushes.is_success(status, data))
+            headers[callbacks.SIGNATURE_HEADER] = callbacks.signature(secret, body)
+        return Delivery(url, body, headers, lambda status, data: callbacks.is_success(status, data))
 
 
 __all__ = ["DigelaoRenderer"]

@@ -1,18 +1,19 @@
-"""Translation between Digelao fields and callbot's: parameter readers, identifiers, enumerations and the
-item shapes of the lists and pushes. Pure code: everything it renders is handed to it."""
+"""Translation between Digelao fields and callbot's: identifiers, enumerations and the item shapes of the
+lists and pushes (requests are read by the models of `schemas`). Pure code: everything it renders is handed
+to it."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from callbot.api.dialects.digelao.auth import Params, RawNumber
 from callbot.api.dialects.digelao.envelope import BAD_PARAM, DigelaoError
+from callbot.api.dialects.digelao.options import DigelaoOptions
+from callbot.api.dialects.digelao.schemas import INT_MAX
 from callbot.models import CallRecord, Customer, CustomerImport, Script, Task, Tenant, User
 from callbot.models.enums import CallResult, ImportStatus, Role, TaskStatus
 
@@ -21,66 +22,9 @@ TASK_PREFIX = "dial_task_main_sn|"
 PROJECT_PREFIXES = ("projects|", "project|")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 NO_EXPIRY = "2099-12-31"
-# Integers are stored in 32-bit columns: a parameter beyond them is a bad parameter, not a failed query.
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
-@dataclass(frozen=True)
-class DigelaoOptions:
-    """How the dialect is served. Passed by the composition root; the dialect reads no environment."""
-
-    single_session: bool = True  # one live api_key per user; False allows several
-    password_login: bool = False  # `from: 2` username/password logins
-    public_url: str = ""  # base of recording links, e.g. https://ai.example.com
-    key_lifetime: int = 7200  # api_key lifetime in seconds
-    timestamp_window: int = 300  # login timestamp tolerance, either direction
-    recording_key: str = ""  # HMAC key of recording links; "" leaves them unsigned
-    recording_ttl: int = 86400  # recording links expire after this many seconds
-    max_page_size: int = 10000
-    max_import_rows: int = 10000
-
-
-# --- reading parameters -------------------------------------------------------------------------------
-
-
-def text(params: Params, name: str, *, required: bool = False, max_length: int | None = None) -> str:
-    """A string parameter; numbers are accepted as their text. Missing or blank and required → 30001."""
-    value = params.get(name)
-    if value is None:
-        if required:
-            raise DigelaoError(BAD_PARAM, f"{name} is required")
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise DigelaoError(BAD_PARAM, f"{name} must be a string")
-    result = str(value).strip()
-    if required and not result:
-        raise DigelaoError(BAD_PARAM, f"{name} is required")
-    if max_length is not None and len(result) > max_length:
-        raise DigelaoError(BAD_PARAM, f"{name} is longer than {max_length} characters")
-    return result
-
-
-def integer(
-    params: Params, name: str, *, default: int | None = None, minimum: int = INT_MIN, maximum: int = INT_MAX
-) -> int:
-    """An int parameter, sent as a number or a numeric string (`"0"`). Empty means the default; outside
-    [minimum, maximum] (32-bit unless narrower) → 30001."""
-    value = params.get(name)
-    if value is None or (isinstance(value, str) and not isinstance(value, RawNumber) and not value.strip()):
-        if default is None:
-            raise DigelaoError(BAD_PARAM, f"{name} is required")
-        return default
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise DigelaoError(BAD_PARAM, f"{name} must be an integer")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise DigelaoError(BAD_PARAM, f"{name} must be an integer") from None
-    if number < minimum:
-        raise DigelaoError(BAD_PARAM, f"{name} must be at least {minimum}")
-    if number > maximum:
-        raise DigelaoError(BAD_PARAM, f"{name} must be at most {maximum}")
-    return number
+# --- identifiers -------------------------------------------------------------------------------------
 
 
 def task_id(key: str) -> int:
@@ -89,13 +33,6 @@ def task_id(key: str) -> int:
     if not 1 <= number <= INT_MAX:
         raise DigelaoError(BAD_PARAM, f"dial_task_main_id {key} is out of range")
     return number
-
-
-def page(params: Params, *, default_size: int, max_size: int) -> tuple[int, int]:
-    """0-based pageIndex and pageSize; an oversized size is clamped."""
-    index = integer(params, "pageIndex", default=0, minimum=0, maximum=10_000_000)
-    size = integer(params, "pageSize", default=default_size, minimum=1)
-    return index, min(size, max_size)
 
 
 def parse_local(value: str, zone: ZoneInfo, *, end: bool = False) -> datetime:
@@ -444,7 +381,3 @@ def user_item(user: User, tenant: Tenant, main: User | None, projects: str) -> d
 
 def expiry_day(tenant: Tenant) -> str:
     return local_day(tenant.expires_on, tenant) or NO_EXPIRY
-
-
-def as_mapping(value: Any) -> Mapping[str, Any] | None:
-    return value if isinstance(value, dict) else None

@@ -36,7 +36,19 @@ from callbot.api.dialects.digelao.envelope import (
     fail,
     ok,
 )
-from callbot.api.dialects.digelao.mapping import DigelaoOptions
+from callbot.api.dialects.digelao.options import DigelaoOptions
+from callbot.api.dialects.digelao.schemas import (
+    AddJsonOfAsync,
+    AsyncTaskResult,
+    CdrFragments,
+    CrmList,
+    OperateTask,
+    PageParams,
+    SetCallback,
+    SubAccounts,
+    TaskList,
+    read,
+)
 from callbot.callback import service as callback_service
 from callbot.callback.service import CallbackChanges
 from callbot.credential import replay, sessions
@@ -47,14 +59,13 @@ from callbot.errors import CallbotError, NotFound
 from callbot.kit.db import Tx
 from callbot.kit.paging import PageRequest
 from callbot.line import service as line_service
-from callbot.models import ApiSession, Script, Task, Tenant, User
-from callbot.models.enums import CredentialKind, Level, Role, TaskStatus
+from callbot.models import ApiSession, Tenant, User
+from callbot.models.enums import CredentialKind, Level, Role
 from callbot.record import service as record_service
-from callbot.record import stats as record_stats
 from callbot.record.service import RecordFilter
 from callbot.script import service as script_service
 from callbot.task import service as task_service
-from callbot.task.schemas import TaskCreate, TaskFilter
+from callbot.task.schemas import TaskFilter
 from callbot.task.states import TaskAction
 from callbot.tenant import service as tenant_service
 
@@ -232,7 +243,7 @@ async def _login_answer(tx: Tx, tenant: Tenant, acting: sessions.Acting, session
     user = acting.user
     main = await sessions.main_user(tx, tenant)
     settings = await callback_service.get_settings(tx, tenant, None if acting.main or user is None else user.id)
-    lines = [line.phone for line in await line_service.list_lines(tx, tenant) if line.enabled]
+    lines = [line.phone for line in await line_service.enabled_lines(tx, tenant)]
     data = {
         "id": user.id if user is not None else tenant.id,
         "user_sn": m.user_sn(acting.sn),
@@ -241,7 +252,7 @@ async def _login_answer(tx: Tx, tenant: Tenant, acting: sessions.Acting, session
         "team_sn": m.team_sn(tenant),
         "parent_sn": "" if acting.main else m.main_name(tenant, main),
         "expired": m.expiry_day(tenant),
-        "ai_count": user.max_seats if user is not None and user.max_seats is not None else tenant.seats,
+        "ai_count": tenant_service.seat_quota(tenant, user),
         "caller_group": ",".join(lines),
         "job": m.JOBS[user.role] if user is not None else m.JOBS[Role.ADMIN],
         "api_key": session.api_key,
@@ -257,60 +268,42 @@ async def _login_answer(tx: Tx, tenant: Tenant, acting: sessions.Acting, session
 
 
 async def set_callback(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    enabled = m.integer(params, "open_callback", minimum=0, maximum=1)
-    url = m.text(params, "callback_url", required=enabled == 1)
-    if "callback_url" not in params:
+    p = read(SetCallback, params)
+    # callback_url is sent even to turn pushes off (blank then); a blank one cannot turn them on.
+    if "callback_url" not in params or (p.open_callback == 1 and not p.callback_url):
         raise DigelaoError(BAD_PARAM, "callback_url is required")
-    task_url = m.text(params, "task_callback_url") if "task_callback_url" in params else None
-    changes = CallbackChanges(url=url, enabled=enabled == 1, task_url=task_url, dialect="digelao")
+    changes = CallbackChanges(
+        url=p.callback_url, enabled=p.open_callback == 1, task_url=p.task_callback_url, dialect="digelao"
+    )
     await callback_service.update_settings(tx, caller.tenant, changes, user_id=caller.settings_user_id)
     return ok()
 
 
-async def _published(tx: Tx, tenant: Tenant) -> list[Script]:
-    return [s for s in await script_service.list_scripts(tx, tenant) if s.approved_version is not None]
-
-
 async def sub_accounts(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    index, size = m.page(params, default_size=5, max_size=options.max_page_size)
-    name = m.text(params, "user_name")
-    main_id = caller.main.id if caller.main is not None else None
-    users = [
-        u
-        for u in await tenant_service.list_users(tx, caller.tenant)
-        if u.id != main_id and (not name or u.username == name)
-    ]
-    projects = ",".join(m.project_sn(s) for s in await _published(tx, caller.tenant))
-    shown = users[index * size : (index + 1) * size]
-    return ok([m.user_item(u, caller.tenant, caller.main, projects) for u in shown], total=len(users))
+    p = read(SubAccounts, params)
+    users = await tenant_service.list_sub_accounts(
+        tx,
+        caller.tenant,
+        main_user_id=caller.main.id if caller.main is not None else None,
+        username=p.user_name or None,
+        page=_page(p, options),
+    )
+    projects = ",".join(m.project_sn(s) for s in await script_service.list_approved_scripts(tx, caller.tenant))
+    return ok([m.user_item(u, caller.tenant, caller.main, projects) for u in users.items], total=users.total)
 
 
 async def template_list(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    scripts = await _published(tx, caller.tenant)
+    scripts = await script_service.list_approved_scripts(tx, caller.tenant)
     return ok([{"sn": m.project_sn(s), "project_caption": s.name} for s in scripts])
 
 
-class _Owners:
-    """Task owners of one page, each looked up once."""
-
-    def __init__(self, tx: Tx, caller: Caller) -> None:
-        self.tx, self.caller, self._users = tx, caller, dict[int, User | None]()
-
-    async def of(self, task: Task) -> m.Owner:
-        user_id = task.owner_user_id
-        if user_id is None:
-            return m.Owner(None, self.caller.main)
-        if user_id not in self._users:
-            try:
-                self._users[user_id] = await tenant_service.get_user(self.tx, self.caller.tenant, user_id)
-            except NotFound:
-                self._users[user_id] = None
-        return m.Owner(self._users[user_id], self.caller.main)
+def _page(p: PageParams, options: DigelaoOptions) -> PageRequest:
+    """0-based pageIndex; an oversized pageSize is clamped."""
+    return PageRequest(page=p.pageIndex + 1, size=min(p.pageSize, options.max_page_size))
 
 
-def _range(params: Params, tenant: Tenant, start: str, end: str) -> tuple[datetime | None, datetime | None]:
+def _range(tenant: Tenant, first: str, last: str) -> tuple[datetime | None, datetime | None]:
     zone = ZoneInfo(tenant.timezone)
-    first, last = m.text(params, start), m.text(params, end)
     return (
         m.parse_local(first, zone) if first else None,
         m.parse_local(last, zone, end=True) if last else None,
@@ -318,17 +311,15 @@ def _range(params: Params, tenant: Tenant, start: str, end: str) -> tuple[dateti
 
 
 async def task_list(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    index, size = m.page(params, default_size=10, max_size=options.max_page_size)
-    created_from, created_to = _range(params, caller.tenant, "start_create_at", "end_create_at")
+    p = read(TaskList, params)
+    created_from, created_to = _range(caller.tenant, p.start_create_at, p.end_create_at)
     filters = TaskFilter(created_from=created_from, created_to=created_to)
-    found = await task_service.list_tasks(tx, caller.tenant, filters, PageRequest(page=index + 1, size=size))
-    owners = _Owners(tx, caller)
+    found = await task_service.list_task_rows(tx, caller.tenant, filters, _page(p, options))
     items = []
-    for task in found.items:
-        script = await script_service.get_script(tx, caller.tenant, task.script_id)
-        stats = await record_stats.get_task_stats(tx, caller.tenant, task.id)
-        figures = m.TaskFigures(stats.customers, stats.finished_customers, stats.calls, stats.answered)
-        items.append(m.task_item(task, script, caller.tenant, await owners.of(task), figures))
+    for row in found.items:
+        task = row.task
+        figures = m.TaskFigures(task.customer_count, task.finished_count, row.calls, row.answered)
+        items.append(m.task_item(task, row.script, caller.tenant, m.Owner(row.owner, caller.main), figures))
     return ok({"total": found.total, "list": items})
 
 
@@ -336,12 +327,13 @@ OPERS = ("stop", "keepOn", "failRe", "delete", "end")
 
 
 async def operate_task(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    if m.integer(params, "project_type") != 2:
+    p = read(OperateTask, params)
+    if p.project_type != 2:
         raise DigelaoError(BAD_PARAM, "project_type must be 2")
-    oper = m.text(params, "oper", required=True)
+    oper = p.oper
     if oper not in OPERS:
         raise DigelaoError(BAD_PARAM, f"oper must be one of {', '.join(OPERS)}")
-    keys = list(dict.fromkeys(k.strip() for k in m.text(params, "pkeys", required=True).split(",") if k.strip()))
+    keys = list(dict.fromkeys(k.strip() for k in p.pkeys.split(",") if k.strip()))
     if not keys:
         raise DigelaoError(BAD_PARAM, "pkeys is required")
     tenant = caller.tenant
@@ -355,8 +347,7 @@ async def operate_task(tx: Tx, caller: Caller, params: Params, options: DigelaoO
         if oper == "stop":
             await task_service.apply_action(tx, tenant, task.id, TaskAction.PAUSE)
         elif oper == "keepOn":
-            action = TaskAction.START if task.status is TaskStatus.NOT_STARTED else TaskAction.RESUME
-            await task_service.apply_action(tx, tenant, task.id, action)
+            await task_service.start_or_resume(tx, tenant, task.id)
         elif oper == "end":
             await task_service.apply_action(tx, tenant, task.id, TaskAction.STOP)
         elif oper == "delete":
@@ -377,25 +368,15 @@ def _json_value(value: Any, name: str) -> Any:
     return value
 
 
-def _windows(value: Any, tenant: Tenant) -> tuple[time, time, list[dict[str, str]]]:
-    """Daily periods → the task's window (first start to last end) and the gaps between them: the times no
-    period covers (a period inside an earlier, longer one leaves no gap after it)."""
+def _periods(value: Any) -> list[tuple[time, time]]:
+    """`periods`: the day's calling periods, `[{start_at, end_at}, …]` (the service turns them into a window)."""
     if value is None or value == "":
-        return tenant.calling_start, tenant.calling_end, []
+        return []
     periods = _json_value(value, "periods")
     try:
-        spans = sorted((time.fromisoformat(str(p["start_at"])), time.fromisoformat(str(p["end_at"]))) for p in periods)
+        return [(time.fromisoformat(str(p["start_at"])), time.fromisoformat(str(p["end_at"]))) for p in periods]
     except (TypeError, KeyError, ValueError):
         raise DigelaoError(BAD_PARAM, "periods must be [{start_at, end_at}, …] of HH:MM:SS") from None
-    if not spans:
-        return tenant.calling_start, tenant.calling_end, []
-    gaps = []
-    covered_until = spans[0][1]
-    for start, end in spans[1:]:
-        if start > covered_until:
-            gaps.append({"start": covered_until.isoformat(), "end": start.isoformat()})
-        covered_until = max(covered_until, end)
-    return spans[0][0], covered_until, gaps
 
 
 def _cell(value: Any) -> str:
@@ -406,53 +387,39 @@ def _cell(value: Any) -> str:
 
 async def add_json_of_async(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
     tenant = caller.tenant
-    name = m.text(params, "source", required=True, max_length=50)
-    wanted_sn = m.strip_project(m.text(params, "project_sn"))
-    caption = m.text(params, "project_caption")
+    p = read(AddJsonOfAsync, params)
+    wanted_sn = m.strip_project(p.project_sn)
+    caption = p.project_caption
     if not wanted_sn and not caption:
         raise DigelaoError(BAD_PARAM, "project_sn or project_caption is required")
-    scripts = await script_service.list_scripts(tx, tenant)
-    script = next((s for s in scripts if (s.sn == wanted_sn if wanted_sn else s.name == caption)), None)
-    if script is None:
-        raise DigelaoError(NOT_FOUND, "no such project")
+    try:
+        script = await script_service.find_script_by_sn_or_name(tx, tenant, sn=wanted_sn or None, name=caption)
+    except NotFound:
+        raise DigelaoError(NOT_FOUND, "no such project") from None
     owner = caller.user
-    owner_name = m.text(params, "user_name")
+    owner_name = p.user_name
     if owner_name:
-        owner = next((u for u in await tenant_service.list_users(tx, tenant) if u.username == owner_name), None)
-        if owner is None:
-            raise DigelaoError(NOT_FOUND, f"no sub-account {owner_name}")
-    info = _json_value(params.get("client_info_json"), "client_info_json")
+        try:
+            owner = await tenant_service.get_user_by_name(tx, tenant, owner_name)
+        except NotFound:
+            raise DigelaoError(NOT_FOUND, f"no sub-account {owner_name}") from None
+    info = _json_value(p.client_info_json, "client_info_json")
     rows = info.get("data") if isinstance(info, dict) else None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise DigelaoError(BAD_PARAM, 'client_info_json must be {"data": [row, …]}')
     if len(rows) > options.max_import_rows:
         raise DigelaoError(OVER_LIMIT, f"at most {options.max_import_rows} rows")
-    phones = [p.strip() for p in m.text(params, "caller_group").split(",") if p.strip()]
-    if phones:
-        lines = [await line_service.find_line_by_phone(tx, tenant, p) for p in phones]
-    else:
-        lines = [line for line in await line_service.list_lines(tx, tenant) if line.enabled]
-    default_seats = owner.max_seats if owner is not None and owner.max_seats is not None else tenant.seats
-    seats = m.integer(params, "ai_count", default=default_seats, minimum=1)
-    auto_start = m.integer(params, "auto_start", default=1, minimum=0, maximum=1)
-    start, end, gaps = _windows(params.get("periods"), tenant)
-    try:
-        data = TaskCreate.model_validate(
-            {
-                "name": name,
-                "script_id": script.id,
-                "line_ids": [line.id for line in lines],
-                "robot_count": seats,
-                "daily_start": start,
-                "daily_end": end,
-                "inactive_windows": gaps,
-                "description": m.text(params, "remark"),
-            }
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise DigelaoError(BAD_PARAM, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
-    task = await task_service.create_task(tx, tenant, data, owner_user_id=owner.id if owner is not None else None)
+    phones = [phone.strip() for phone in p.caller_group.split(",") if phone.strip()]
+    line_ids = [line.id for line in await line_service.find_lines_by_phone(tx, tenant, phones)] if phones else None
+    order = task_service.TaskOrder(
+        name=p.source,
+        script_id=script.id,
+        owner=owner,
+        line_ids=line_ids,
+        robot_count=p.ai_count,  # none sent: the owner's quota
+        periods=_periods(p.periods),
+        description=p.remark,
+    )
     source_rows = [
         SourceRow(
             row=i,
@@ -463,41 +430,21 @@ async def add_json_of_async(tx: Tx, caller: Caller, params: Params, options: Dig
         for i, row in enumerate(rows, start=1)
     ]
     # The import push (§5.1) is the import.finished event the import writes when it finishes.
-    await customer_service.import_rows(tx, tenant, task.id, source_rows, source="digelao addJsonOfAsync")
-    if auto_start:
-        task = await task_service.apply_action(tx, tenant, task.id, TaskAction.START)
+    try:
+        task, _ = await customer_service.create_task_with_customers(
+            tx, tenant, order, source_rows, source="digelao addJsonOfAsync", start=p.auto_start == 1
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise DigelaoError(BAD_PARAM, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
     return ok({"dial_task_main_id": task.id, "dial_task_main_sn": m.task_sn(task)}, msg="导入中")
 
 
 async def async_task_result(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    task = await task_service.get_task(tx, caller.tenant, m.integer(params, "dial_task_main_id", minimum=1))
+    p = read(AsyncTaskResult, params)
+    task = await task_service.get_task(tx, caller.tenant, p.dial_task_main_id)
     row = await customer_service.latest_import(tx, caller.tenant, task.id)
     return ok(m.async_result(task, row), code=200, msg="请求成功")
-
-
-_UNSUPPORTED_FILTERS = (
-    "hangup_serial_number",
-    "qc_status",
-    "return_visit",
-    "score_min",
-    "score_max",
-    "asks_count_min",
-    "asks_count_max",
-    "fs_intervention_time_min",
-    "fs_intervention_time_max",
-    "seating_assistance",
-    "warning_times_min",
-    "warning_times_max",
-    "warning_results",
-    "dynamic_labelling",
-    # Not modelled on records yet (see the dialect notes): a non-empty value matches nothing.
-    "area_code",
-    "mark",
-)
-
-
-def _optional_int(params: Params, name: str) -> int | None:
-    return m.integer(params, name, default=-1, minimum=0) if m.text(params, name) else None
 
 
 def _levels(value: str) -> list[Level]:
@@ -509,70 +456,59 @@ def _levels(value: str) -> list[Level]:
 
 async def crm_list(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
     tenant = caller.tenant
-    index, size = m.page(params, default_size=10, max_size=options.max_page_size)
-    created_from, created_to = _range(params, tenant, "start_create_at", "end_create_at")
+    p = read(CrmList, params)
+    created_from, created_to = _range(tenant, p.start_create_at, p.end_create_at)
     task_id = None
-    wanted_task = m.text(params, "dial_task_main_sn")
+    wanted_task = p.dial_task_main_sn
     if wanted_task:
         sn = wanted_task[len(m.TASK_PREFIX) :] if wanted_task.startswith(m.TASK_PREFIX) else wanted_task
         task_id = (await task_service.get_task_by_sn(tx, tenant, sn)).id
     sns = None
-    ids = params.get("ids_json")
+    ids = p.ids_json
     if ids not in (None, "", "[]", []):
         parsed = _json_value(ids, "ids_json")
         if not isinstance(parsed, list):
             raise DigelaoError(BAD_PARAM, "ids_json must be a JSON array of sn")
         sns = [str(v) for v in parsed]
     script_id = None
-    wanted_project = m.strip_project(m.text(params, "project_sn"))
+    wanted_project = m.strip_project(p.project_sn)
     if wanted_project:
-        script = next((s for s in await script_service.list_scripts(tx, tenant) if s.sn == wanted_project), None)
-        if script is None:
-            raise DigelaoError(NOT_FOUND, "no such project")
-        script_id = script.id
-    letters = _levels(m.text(params, "status"))
-    manual = m.text(params, "status_search") == "status_manual"
+        try:
+            script_id = (await script_service.find_script_by_sn_or_name(tx, tenant, sn=wanted_project)).id
+        except NotFound:
+            raise DigelaoError(NOT_FOUND, "no such project") from None
+    letters = _levels(p.status)
+    manual = p.status_search == "status_manual"
     f = RecordFilter(
         task_id=task_id,
         levels=[] if manual else letters,
         manual_levels=letters if manual else [],
-        search=m.text(params, "namephone") or None,
+        search=p.namephone or None,
         script_id=script_id,
-        min_rounds=_optional_int(params, "turn_count_min"),
-        max_rounds=_optional_int(params, "turn_count_max"),
-        min_chat_seconds=_optional_int(params, "talktimes_min"),
-        max_chat_seconds=_optional_int(params, "talktimes_max"),
+        min_rounds=p.turn_count_min,
+        max_rounds=p.turn_count_max,
+        min_chat_seconds=p.talktimes_min,
+        max_chat_seconds=p.talktimes_max,
         created_from=created_from,
         created_to=created_to,
         sns=sns,
     )
-    if any(m.text(params, name) for name in _UNSUPPORTED_FILTERS):
+    if p.unsupported_filter():
         return ok({"total": 0, "list": []})
-    found = await record_service.list_records(tx, tenant, f, PageRequest(page=index + 1, size=size))
-    owners = _Owners(tx, caller)
-    items = []
-    for record in found.items:
-        items.append(await _record_item(tx, caller, owners, record.sn, options))
+    found = await record_service.list_record_rows(tx, tenant, f, _page(p, options))
+    now = tx.now()
+    items = [
+        m.record_item(
+            row.record, row.task, row.customer, row.script, tenant, m.Owner(row.owner, caller.main), options, now
+        )
+        for row in found.items
+    ]
     return ok({"total": found.total, "list": items})
 
 
-async def _record_item(tx: Tx, caller: Caller, owners: _Owners, sn: str, options: DigelaoOptions) -> dict[str, Any]:
-    tenant = caller.tenant
-    record = await record_service.get_record_by_sn(tx, tenant, sn)
-    task = await task_service.get_task(tx, tenant, record.task_id)
-    try:
-        customer = await customer_service.get_customer(tx, tenant, record.customer_id)
-    except NotFound:
-        customer = None
-    try:
-        script = await script_service.get_script(tx, tenant, record.script_id or task.script_id)
-    except NotFound:
-        script = None
-    return m.record_item(record, task, customer, script, tenant, await owners.of(task), options, tx.now())
-
-
 async def cdr_fragments(tx: Tx, caller: Caller, params: Params, options: DigelaoOptions) -> JSONResponse:
-    record = await record_service.get_record_by_sn(tx, caller.tenant, m.text(params, "sn", required=True))
+    p = read(CdrFragments, params)
+    record = await record_service.get_record_by_sn(tx, caller.tenant, p.sn)
     await task_service.get_task(tx, caller.tenant, record.task_id)  # records of deleted tasks are hidden
     now = tx.now()
     url = m.recording_url(options, record.sn, int(now.timestamp()) + options.recording_ttl)

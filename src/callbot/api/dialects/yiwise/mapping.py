@@ -1,25 +1,19 @@
-"""Translation between Yiwise shapes and callbot's: request parameters in (lenient where 2018 clients vary),
-vendor JSON out (formats per §7). No business rule lives here; services decide, this module only renames."""
+"""Translation between Yiwise shapes and callbot's: the vendor's enumerations and codes, and vendor JSON out
+(formats per §7); requests are read by the models of `schemas`. No business rule lives here; services
+decide, this module only renames."""
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from callbot.api.dialects.yiwise.envelope import NOT_FOUND, YiwiseError, bad_parameter
 from callbot.api.dialects.yiwise.options import YiwiseOptions
-from callbot.kit.paging import MAX_PAGE_SIZE, PageRequest
 from callbot.models import CallRecord, Customer, Line, Script, Task, Tenant
-from callbot.models.enums import CallResult, Level, TaskStatus
+from callbot.models.enums import CallResult, Level
 from callbot.record.stats import TaskStatsView
 from callbot.script.service import script_status
-
-# Row ids are 32-bit in the store; a Java Long beyond that names nothing that exists.
-MAX_ID = 2**31 - 1
 
 # --- enumerations (§6) --------------------------------------------------------------------------------
 
@@ -66,11 +60,7 @@ MODES = ("AUTO", "MANUAL")
 _INDUSTRIES = {"finance": ("FINANCE", "金融类"), "金融": ("FINANCE", "金融类"), "金融类": ("FINANCE", "金融类")}
 _OTHER_INDUSTRY = {"name": "OTHER", "desc": "其他产品推广"}
 
-# --- parsing requests -----------------------------------------------------------------------------------
-
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+# --- reading requests -----------------------------------------------------------------------------------
 
 
 def present(value: Any) -> bool:
@@ -93,166 +83,6 @@ def find_nul(value: Any, field: str = "body") -> str | None:
             if found:
                 return found
     return None
-
-
-def parse_int(value: Any, field: str) -> int:
-    """An integer sent as a JSON number or a numeric string."""
-    if isinstance(value, bool) or value is None:
-        raise bad_parameter(field, "must be a number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer():
-            return int(value)
-        raise bad_parameter(field, f"{value!r} is not a whole number")
-    if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"[+-]?\d{1,19}", text):
-            return int(text)
-        raise bad_parameter(field, f"{value!r} is not a number")
-    raise bad_parameter(field, "must be a number")
-
-
-def parse_id(value: Any, field: str) -> int:
-    """A required id (Java Long). One that cannot name a stored row is simply not found."""
-    if not present(value):
-        raise bad_parameter(field, "is required")
-    number = parse_int(value, field)
-    if not 1 <= number <= MAX_ID:
-        raise YiwiseError(NOT_FOUND, f"no {field} {number}")
-    return number
-
-
-def parse_filter_id(value: Any, field: str) -> int | None:
-    """An optional id used as a filter; an impossible one filters everything out (id 0)."""
-    if not present(value):
-        return None
-    number = parse_int(value, field)
-    return number if 1 <= number <= MAX_ID else 0
-
-
-def parse_count(value: Any, field: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
-    if not present(value):
-        raise bad_parameter(field, "is required")
-    number = parse_int(value, field)
-    if not minimum <= number <= maximum:
-        raise bad_parameter(field, f"must be between {minimum} and {maximum}")
-    return number
-
-
-def parse_str(value: Any, field: str, *, required: bool = False, max_length: int | None = None) -> str:
-    if value is None or (required and value == ""):
-        if required:
-            raise bad_parameter(field, "is required")
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise bad_parameter(field, "must be a string")
-    text = value if isinstance(value, str) else str(value)
-    if required and not text.strip():
-        raise bad_parameter(field, "must not be empty")
-    if max_length is not None and len(text) > max_length:
-        raise bad_parameter(field, f"at most {max_length} characters")
-    return text
-
-
-def parse_time(value: Any, field: str) -> time:
-    """A daily time, `HH:mm` or `HH:mm:ss`."""
-    if not present(value):
-        raise bad_parameter(field, "is required")
-    match = _TIME.match(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        raise bad_parameter(field, f"{value!r} is not a time (HH:mm or HH:mm:ss)")
-    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
-    if hour > 23 or minute > 59 or second > 59:
-        raise bad_parameter(field, f"{value!r} is not a time of day")
-    return time(hour, minute, second)
-
-
-def parse_datetime(value: Any, field: str) -> datetime:
-    """`yyyy-MM-dd HH:mm:ss`, `yyyy-MM-dd HH:mm`, `yyyy-MM-dd` or ISO with a `T` (tenant wall clock unless an
-    offset is given)."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not _DATETIME.match(text):
-        raise bad_parameter(field, f"{value!r} is not a date and time (yyyy-MM-dd HH:mm:ss)")
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise bad_parameter(field, f"{value!r} is not a real date and time") from exc
-
-
-def parse_date(value: Any, field: str) -> date | None:
-    """A `yyyy-MM-dd` date filter (a full date and time is cut to its date)."""
-    if not present(value):
-        return None
-    text = value.strip() if isinstance(value, str) else ""
-    if not (_DATE.match(text) or _DATETIME.match(text)):
-        raise bad_parameter(field, f"{value!r} is not a date (yyyy-MM-dd)")
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError as exc:
-        raise bad_parameter(field, f"{value!r} is not a real date") from exc
-
-
-def parse_enum(
-    value: Any, field: str, names: Sequence[str], codes: Mapping[int, str] | None = None, *, ignore_case: bool = False
-) -> str:
-    """An enumeration by name, or (where `codes` is given) by its numeric code."""
-    if isinstance(value, str):
-        text = value.strip()
-        key = text.upper() if ignore_case else text
-        if key in names:
-            return key
-        if codes is not None and re.fullmatch(r"\d{1,3}", text) and int(text) in codes:
-            return codes[int(text)]
-    elif codes is not None and isinstance(value, int) and not isinstance(value, bool) and value in codes:
-        return codes[value]
-    allowed = ", ".join(names)
-    raise bad_parameter(field, f"{value!r} is not one of {allowed}" + (" or their codes" if codes else ""))
-
-
-def parse_list(value: Any, field: str) -> list[Any]:
-    """A list; a single value stands for a list of one, null for none."""
-    if not present(value):
-        return []
-    if isinstance(value, list):
-        return value
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return [value]
-    raise bad_parameter(field, "must be a list")
-
-
-def parse_object(value: Any, field: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise bad_parameter(field, "must be a JSON object")
-    return value
-
-
-def parse_page(params: Mapping[str, Any]) -> PageRequest:
-    """§4: 1-based `pageNum` (default 1), `pageSize` (default 20, clamped to 1000); below 1 → 412."""
-    number = parse_count(params["pageNum"], "pageNum") if present(params.get("pageNum")) else 1
-    size = parse_count(params["pageSize"], "pageSize", maximum=2**63 - 1) if present(params.get("pageSize")) else 20
-    return PageRequest(page=number, size=min(size, MAX_PAGE_SIZE))
-
-
-def parse_line_ids(body: Mapping[str, Any], job: Mapping[str, Any]) -> list[int]:
-    """Caller lines in any of the three shapes (§5): `jobPhoneNumberList` of `{key, value}` or of ids, or
-    `jobPhoneNumberIdList` of ids; at top level or inside `robotCallJob`."""
-    for source in (body, job):
-        for field in ("jobPhoneNumberList", "jobPhoneNumberIdList"):
-            if not present(source.get(field)):
-                continue
-            items = parse_list(source[field], field)
-            ids: list[int] = []
-            for i, item in enumerate(items):
-                where = f"{field}[{i}]"
-                if isinstance(item, dict):
-                    ids.append(parse_id(item.get("key"), f"{where}.key"))
-                else:
-                    ids.append(parse_id(item, where))
-            if not ids:
-                raise bad_parameter(field, "at least one caller line is required")
-            return list(dict.fromkeys(ids))
-    raise bad_parameter("jobPhoneNumberList", "is required")
 
 
 # --- rendering ------------------------------------------------------------------------------------------
@@ -532,12 +362,3 @@ def call_detail(record: CallRecord, tenant: Tenant, person: dict[str, Any], opti
         "robotCallJobId": record.task_id,
         "attributes": list(record.tags),
     }
-
-
-def task_status_filter(value: Any) -> list[TaskStatus] | None:
-    """`status` of getTasks: a name or code; None = no filter, [] = matches nothing."""
-    if not present(value):
-        return None
-    names = [s.value for s in TaskStatus] + sorted(NEVER_EMITTED_STATUSES)
-    name = parse_enum(value, "status", names, TASK_STATUS_CODES)
-    return [] if name in NEVER_EMITTED_STATUSES else [TaskStatus(name)]

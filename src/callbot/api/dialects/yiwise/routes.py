@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 
 from callbot.api.dialects.yiwise import auth, envelope, mapping
+from callbot.api.dialects.yiwise import schemas as s
 from callbot.api.dialects.yiwise.envelope import (
     BAD_PARAMETER,
     NOT_FOUND,
@@ -31,9 +33,9 @@ from callbot.customer import service as customer_service
 from callbot.customer.reader import SourceRow
 from callbot.errors import CallbotError
 from callbot.kit.db import Store, Tx
-from callbot.kit.paging import PageRequest
+from callbot.kit.paging import MAX_PAGE_SIZE, PageRequest
 from callbot.line import service as line_service
-from callbot.models import Task, Tenant
+from callbot.models import Task, Tenant, User
 from callbot.models.enums import CallResult, Level, TaskStatus
 from callbot.record import service as record_service
 from callbot.record import stats as stats_service
@@ -41,7 +43,7 @@ from callbot.record.service import RecordFilter
 from callbot.script import service as script_service
 from callbot.task import service as task_service
 from callbot.task.schemas import TaskCreate, TaskFilter, TaskUpdate
-from callbot.task.states import RUNNING, TaskAction
+from callbot.task.states import TaskAction
 from callbot.tenant import service as tenant_service
 
 log = logging.getLogger("callbot.yiwise")
@@ -55,8 +57,9 @@ API_USER = "api"
 
 
 @dataclass
-class Call:
-    """One authenticated request: its transaction, tenant, parameters (query or JSON body) and path."""
+class ApiRequest:
+    """One authenticated API request (not a phone call): its transaction, tenant, parameters (query or JSON
+    body) and path."""
 
     tx: Tx
     tenant: Tenant
@@ -65,7 +68,7 @@ class Call:
     path: str
 
 
-Handler = Callable[[Call], Awaitable[tuple[Any, str]]]
+Handler = Callable[[ApiRequest], Awaitable[tuple[Any, str]]]
 
 
 @dataclass(frozen=True)
@@ -77,358 +80,288 @@ class Operation:
 # --- company, lines, scripts (§8.1-8.3) ----------------------------------------------------------------
 
 
-async def get_companies(call: Call) -> tuple[Any, str]:
-    return mapping.company(call.tenant), envelope.FETCHED
+async def get_companies(req: ApiRequest) -> tuple[Any, str]:
+    return mapping.company(req.tenant), envelope.FETCHED
 
 
-async def get_phones(call: Call) -> tuple[Any, str]:
-    lines = await line_service.list_lines(call.tx, call.tenant)
-    in_use = (await campaign_service.in_flight(call.tx, call.tenant.id)).by_line
+async def get_phones(req: ApiRequest) -> tuple[Any, str]:
+    lines = await line_service.list_lines(req.tx, req.tenant)
+    in_use = (await campaign_service.in_flight(req.tx, req.tenant.id)).by_line
     return [mapping.phone_row(line, in_use.get(line.id, 0)) for line in lines], envelope.FETCHED
 
 
-async def get_robots(call: Call) -> tuple[Any, str]:
-    scripts = await script_service.list_scripts(call.tx, call.tenant)
+async def get_robots(req: ApiRequest) -> tuple[Any, str]:
+    scripts = await script_service.list_scripts(req.tx, req.tenant)
     return [mapping.robot_row(script) for script in scripts], envelope.FETCHED
 
 
 # --- tasks (§8.4-8.9) ----------------------------------------------------------------------------------
 
 
-def _job_fields(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The task's fields: `robotCallJob`, or the body itself when the seed's flat form is sent."""
-    job = params.get("robotCallJob")
-    if job is None:
-        return dict(params)
-    return mapping.parse_object(job, "robotCallJob")
-
-
-def _nested(params: Mapping[str, Any]) -> bool:
-    """The body has a `robotCallJob` (else the seed's flat form: the job's fields are the body's)."""
-    return params.get("robotCallJob") is not None
-
-
-def _either(params: Mapping[str, Any], job: Mapping[str, Any], name: str) -> tuple[Any, str]:
+def _either(body: s.TaskBody, name: str) -> tuple[Any, str]:
     """A field the vendor documents at top level that clients also send inside `robotCallJob` (the 2022 demo
     does both): its value (the job's first) and the name to report it under."""
-    if mapping.present(job.get(name)) and _nested(params):
-        return job.get(name), f"robotCallJob.{name}"
-    return params.get(name), name
+    if body.robot_call_job is not None and body.robot_call_job.sent(name):
+        return getattr(body.robot_call_job, name), f"robotCallJob.{to_camel(name)}"
+    return getattr(body, name), to_camel(name)
 
 
-def _seats(params: Mapping[str, Any], job: Mapping[str, Any]) -> int | None:
+def _seats(body: s.TaskBody) -> int | None:
     """AI seats from `robotCount` and the 2019 `concurrencyQuota` (并发数), None when neither is sent. The
     vendor defaults robots to the concurrency quota; sent together, both limits hold, so the smaller wins."""
-    counts = []
-    if mapping.present(job.get("robotCount")):
-        counts.append(mapping.parse_count(job.get("robotCount"), "robotCount"))
-    sources = [(params, "concurrencyQuota")]
-    if _nested(params):
-        sources.append((job, "robotCallJob.concurrencyQuota"))
-    for source, name in sources:
-        if mapping.present(source.get("concurrencyQuota")):
-            counts.append(mapping.parse_count(source.get("concurrencyQuota"), name))
+    job = body.job
+    counts = [n for n in (job.robot_count, body.concurrency_quota) if n is not None]
+    if body.robot_call_job is not None and job.concurrency_quota is not None:
+        counts.append(job.concurrency_quota)
     return min(counts) if counts else None
 
 
-def _inactive_list(value: Any, field: str) -> list[dict[str, Any]]:
-    """The 2019 `inactiveTimeList`: up to three `{startTime, endTime}` slots; an empty slot is no pause."""
-    slots = mapping.parse_list(value, field)
-    if len(slots) > 3:
-        raise bad_parameter(field, "at most three inactive slots")
-    windows = []
-    for i, slot in enumerate(slots):
-        where = f"{field}[{i}]"
-        slot = mapping.parse_object(slot, where)
-        start = mapping.parse_time(slot.get("startTime"), f"{where}.startTime")
-        end = mapping.parse_time(slot.get("endTime"), f"{where}.endTime")
-        if start != end:
-            windows.append({"start": start, "end": end})
-    return windows
-
-
-REDIAL_INTERVAL = (6, 24 * 60)  # minutes, the vendor's range
-REDIAL_TIMES = (1, 10)
-
-
-def _redial_rules(job: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+def _redial_rules(job: s.RobotCallJob) -> list[dict[str, Any]] | None:
     """The 2019 automatic redial (自动重拨): `redialCondition`, `redialInterval` (minutes) and `redialTimes`,
     all three or none; None when none is sent. `CALL_LOSS` and `TRANSFER_ARTIFICIAL` are conditions that
     never happen on callbot (it never dials past its seats and has no agent queue): a rule on them alone
     redials nobody."""
-    names = ("redialCondition", "redialInterval", "redialTimes")
-    sent = [name for name in names if mapping.present(job.get(name))]
+    names = ("redial_condition", "redial_interval", "redial_times")
+    sent = [name for name in names if job.sent(name)]
     if not sent:
         return None
-    conditions = mapping.parse_list(job.get("redialCondition"), "redialCondition")
-    if "redialCondition" in sent and not conditions:
+    if job.sent("redial_condition") and not job.redial_condition:
         return []  # no condition: automatic redial off
     for name in names:
         if name not in sent:
-            raise bad_parameter(name, f"is required with {', '.join(sent)} (automatic redial needs all three)")
-    results = [
-        mapping.parse_enum(
-            v, f"redialCondition[{i}]", list(mapping.ALL_RESULT_CODES.values()), mapping.ALL_RESULT_CODES
-        )
-        for i, v in enumerate(conditions)
-    ]
-    interval = mapping.parse_count(
-        job.get("redialInterval"), "redialInterval", minimum=REDIAL_INTERVAL[0], maximum=REDIAL_INTERVAL[1]
-    )
-    times = mapping.parse_count(job.get("redialTimes"), "redialTimes", minimum=REDIAL_TIMES[0], maximum=REDIAL_TIMES[1])
-    known = [r for r in dict.fromkeys(results) if r in mapping.RESULT_CODES.values()]
-    return [{"results": known, "delay_minutes": interval, "max_times": times}] if known else []
+            needs = ", ".join(to_camel(n) for n in sent)
+            raise bad_parameter(to_camel(name), f"is required with {needs} (automatic redial needs all three)")
+    known = [r for r in dict.fromkeys(job.redial_condition or []) if r in mapping.RESULT_CODES.values()]
+    return [{"results": known, "delay_minutes": job.redial_interval, "max_times": job.redial_times}] if known else []
 
 
-def _levels(value: Any, field: str) -> list[str]:
-    """Intent levels by name or code (`["A"]`, `[0, 1]`, `["0"]`)."""
-    names = list(mapping.LEVEL_CODES.values())
-    return [
-        mapping.parse_enum(item, f"{field}[{i}]", names, mapping.LEVEL_CODES)
-        for i, item in enumerate(mapping.parse_list(value, field))
-    ]
-
-
-def _refuse_unsupported(params: Mapping[str, Any], job: Mapping[str, Any]) -> None:
+def _refuse_unsupported(body: s.TaskBody) -> None:
     """2019 fields callbot cannot honour are refused, never dropped."""
-    numbers, where = _either(params, job, "transferPhoneNumber")
-    if mapping.parse_list(numbers, where):
+    numbers, where = _either(body, "transfer_phone_number")
+    if numbers:
         raise bad_parameter(
             where,
             "per-task transfer numbers are not supported: a script's transfer node names its number "
             "(transfer_to), else the server's default transfer target is used",
         )
-    enable, where = _either(params, job, "enableConcurrency")
-    if mapping.present(enable) and enable is not True and str(enable).lower() != "true":
-        if enable is False or str(enable).lower() == "false":
-            raise bad_parameter(where, "false is not supported: a task always dials up to its seats (robotCount)")
-        raise bad_parameter(where, "must be true or false")
+    enable, where = _either(body, "enable_concurrency")
+    if enable is False:
+        raise bad_parameter(where, "false is not supported: a task always dials up to its seats (robotCount)")
 
 
-def _task_fields(params: Mapping[str, Any], job: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+def _alerts(job: s.RobotCallJob, *, partial: bool) -> dict[str, Any]:
+    """提醒设置: the alert fields sent (all of them on create)."""
+    alerts: dict[str, Any] = {}
+    for name, native in {"sms_alert_level": "sms_levels", "wechat_alert_level": "wechat_levels"}.items():
+        if not partial or job.sent(name):
+            alerts[native] = getattr(job, name) or []
+        # The 2019 docs add the same levels by code (`wechatAlertLevelCode: [0, 1]`).
+        coded = f"{name}_code"
+        if job.sent(coded):
+            levels = getattr(job, coded)
+            if job.sent(name) and set(levels) != set(alerts[native]):
+                raise bad_parameter(to_camel(coded), f"names other levels than {to_camel(name)}")
+            alerts[native] = levels
+    # Conditional WeChat alerts (2019): these levels, once the call lasted the threshold (seconds).
+    for name in ("wechat_condition_alert_level", "wechat_condition_alert_level_code"):
+        if job.sent(name):
+            alerts["wechat_condition_levels"] = getattr(job, name)
+    if job.sent("wechat_alert_chat_duration_threshold"):
+        alerts["wechat_condition_min_seconds"] = job.wechat_alert_chat_duration_threshold
+    for name, native in {"alert_users": "users", "early_warning_alert_users": "early_warning_users"}.items():
+        if not partial or job.sent(name):
+            alerts[native] = getattr(job, name) or []
+    if job.sent("sms_template_id"):
+        alerts["sms_template_id"] = job.sms_template_id
+    if job.sent("wechat_send_method"):
+        alerts["wechat_send_method"] = job.wechat_send_method
+    return alerts
+
+
+def _task_fields(body: s.TaskBody, *, partial: bool) -> dict[str, Any]:
     """Native task fields from a body and its `robotCallJob`. `partial`: only what was sent (modify)."""
-    _refuse_unsupported(params, job)
+    _refuse_unsupported(body)
+    job = body.job
     fields: dict[str, Any] = {}
 
-    def given(name: str) -> bool:
-        return not partial or mapping.present(job.get(name))
+    def given(name: str, problem: str = "is required") -> Any:
+        """The value of a field create requires; None when modify leaves it out."""
+        value = getattr(job, name)
+        if value is None and not partial:
+            raise bad_parameter(to_camel(name), problem)
+        return value
 
-    if given("name"):
-        fields["name"] = mapping.parse_str(job.get("name"), "name", required=True, max_length=NAME_MAX).strip()
-    if given("mode"):
-        if not mapping.present(job.get("mode")):
-            raise bad_parameter("mode", "is required (AUTO or MANUAL)")
-        fields["mode"] = mapping.parse_enum(job.get("mode"), "mode", mapping.MODES, ignore_case=True)
-    if given("dialogFlowId"):
-        fields["script_id"] = mapping.parse_id(job.get("dialogFlowId"), "dialogFlowId")
-    seats = _seats(params, job)
+    if (name := given("name")) is not None:
+        fields["name"] = name.strip()
+    if (mode := given("mode", "is required (AUTO or MANUAL)")) is not None:
+        fields["mode"] = mode
+    if (script_id := given("dialog_flow_id")) is not None:
+        fields["script_id"] = script_id
+    seats = _seats(body)
     if seats is not None:
         fields["robot_count"] = seats
-    if given("dailyStartTime"):
-        fields["daily_start"] = mapping.parse_time(job.get("dailyStartTime"), "dailyStartTime")
-    if given("dailyEndTime"):
-        fields["daily_end"] = mapping.parse_time(job.get("dailyEndTime"), "dailyEndTime")
-    start, end = job.get("inactiveStartTime"), job.get("inactiveEndTime")
-    if mapping.present(job.get("inactiveTimeList")):
-        if mapping.present(start) or mapping.present(end):
+    if (start := given("daily_start_time")) is not None:
+        fields["daily_start"] = start
+    if (end := given("daily_end_time")) is not None:
+        fields["daily_end"] = end
+    pause = (job.inactive_start_time, job.inactive_end_time)
+    if job.inactive_time_list is not None:
+        if pause != (None, None):
             raise bad_parameter("inactiveTimeList", "send either inactiveTimeList or inactiveStartTime/inactiveEndTime")
-        fields["inactive_windows"] = _inactive_list(job.get("inactiveTimeList"), "inactiveTimeList")
-    elif mapping.present(start) or mapping.present(end):
-        if not (mapping.present(start) and mapping.present(end)):
-            missing = "inactiveEndTime" if mapping.present(start) else "inactiveStartTime"
+        # An empty slot (start = end) is no pause.
+        fields["inactive_windows"] = [
+            {"start": slot.start_time, "end": slot.end_time}
+            for slot in job.inactive_time_list
+            if slot.start_time != slot.end_time
+        ]
+    elif pause != (None, None):
+        if None in pause:
+            missing = "inactiveEndTime" if pause[0] is not None else "inactiveStartTime"
             raise bad_parameter(missing, "the inactive window needs both its start and its end")
-        pause = (mapping.parse_time(start, "inactiveStartTime"), mapping.parse_time(end, "inactiveEndTime"))
         # 00:00/00:00 (or any empty slot) means no daily pause.
         fields["inactive_windows"] = [] if pause[0] == pause[1] else [{"start": pause[0], "end": pause[1]}]
     elif not partial:
         fields["inactive_windows"] = []
-    if mapping.present(job.get("startTime")):
-        fields["start_time"] = mapping.parse_datetime(job.get("startTime"), "startTime")
-    if mapping.present(job.get("description")) or not partial:
-        fields["description"] = mapping.parse_str(job.get("description"), "description", max_length=DESCRIPTION_MAX)
+    if job.start_time is not None:
+        fields["start_time"] = job.start_time
+    if job.sent("description") or not partial:
+        fields["description"] = job.description or ""
     rules = _redial_rules(job)
     if rules is not None:
         fields["redial_rules"] = rules
-    alerts: dict[str, Any] = {}
-    names = {"smsAlertLevel": "sms_levels", "wechatAlertLevel": "wechat_levels"}
-    for name, native in names.items():
-        if given(name):
-            alerts[native] = _levels(job.get(name), name)
-        # The 2019 docs add the same levels by code (`wechatAlertLevelCode: [0, 1]`).
-        coded = f"{name}Code"
-        if mapping.present(job.get(coded)):
-            levels = _levels(job.get(coded), coded)
-            if mapping.present(job.get(name)) and set(levels) != set(alerts[native]):
-                raise bad_parameter(coded, f"names other levels than {name}")
-            alerts[native] = levels
-    # Conditional WeChat alerts (2019): these levels, once the call lasted the threshold (seconds).
-    for name in ("wechatConditionAlertLevel", "wechatConditionAlertLevelCode"):
-        if mapping.present(job.get(name)):
-            alerts["wechat_condition_levels"] = _levels(job.get(name), name)
-    if mapping.present(job.get("wechatAlertChatDurationThreshold")):
-        alerts["wechat_condition_min_seconds"] = mapping.parse_count(
-            job.get("wechatAlertChatDurationThreshold"), "wechatAlertChatDurationThreshold", minimum=0
-        )
-    for name, native in {"alertUsers": "users", "earlyWarningAlertUsers": "early_warning_users"}.items():
-        if given(name):
-            alerts[native] = [
-                mapping.parse_int(item, f"{name}[{i}]")
-                for i, item in enumerate(mapping.parse_list(job.get(name), name))
-            ]
-    if mapping.present(job.get("smsTemplateId")):
-        alerts["sms_template_id"] = mapping.parse_int(job.get("smsTemplateId"), "smsTemplateId")
-    if mapping.present(job.get("wechatSendMethod")):
-        codes = mapping.WECHAT_SEND_METHOD_CODES
-        alerts["wechat_send_method"] = mapping.parse_enum(
-            job.get("wechatSendMethod"), "wechatSendMethod", list(codes.values()), codes
-        )
+    alerts = _alerts(job, partial=partial)
     if alerts or not partial:
         fields["alerts"] = alerts
     return fields
 
 
-async def _check_lines(call: Call, line_ids: list[int], phone_type: Any) -> None:
+def _line_ids(body: s.TaskBody) -> list[int]:
+    """Caller lines in any of the three shapes (§5): `jobPhoneNumberList` of `{key, value}` or of ids, or
+    `jobPhoneNumberIdList` of ids; at top level or inside `robotCallJob`."""
+    for source in (body, body.job):
+        for name in ("job_phone_number_list", "job_phone_number_id_list"):
+            if source.sent(name):
+                ids: list[int] = getattr(source, name)
+                if not ids:
+                    raise bad_parameter(to_camel(name), "at least one caller line is required")
+                return list(dict.fromkeys(ids))
+    raise bad_parameter("jobPhoneNumberList", "is required")
+
+
+def _has_lines(body: s.TaskBody) -> bool:
+    names = ("job_phone_number_list", "job_phone_number_id_list")
+    return any(source.sent(name) for source in (body, body.job) for name in names)
+
+
+async def _check_lines(req: ApiRequest, line_ids: list[int], phone_type: str | None) -> None:
     """Unknown lines are 404 (§8.4); `phoneType`, a vendor field, must name the type of every chosen line."""
-    lines = [await line_service.get_line(call.tx, call.tenant, line_id) for line_id in line_ids]
-    if not mapping.present(phone_type):
+    lines = [await line_service.get_line(req.tx, req.tenant, line_id) for line_id in line_ids]
+    if phone_type is None:
         return
-    codes = mapping.PHONE_TYPE_CODES
-    wanted = mapping.parse_enum(phone_type, "phoneType", list(codes.values()), codes)
     for i, line in enumerate(lines):
-        if line.type.value != wanted:
+        if line.type.value != phone_type:
             raise bad_parameter(
-                f"jobPhoneNumberList[{i}]", f"line {line.id} is {line.type.value}, not the task's phoneType {wanted}"
+                f"jobPhoneNumberList[{i}]",
+                f"line {line.id} is {line.type.value}, not the task's phoneType {phone_type}",
             )
 
 
-async def _check_script(call: Call, script_id: int) -> None:
-    """Unknown script → 404; one without an approved version → 412 (the service says which)."""
-    script = await script_service.get_script(call.tx, call.tenant, script_id)
-    await script_service.approved_document(call.tx, script)
+async def _check_script(req: ApiRequest, script_id: int) -> None:
+    """§8.4 for `modify`: switching to an unknown script → 404, to a draft → 412 (creation refuses a draft
+    in the task service, for every surface)."""
+    script = await script_service.get_script(req.tx, req.tenant, script_id)
+    await script_service.approved_document(req.tx, script)
 
 
-async def create_task(call: Call) -> tuple[Any, str]:
-    job = _job_fields(call.params)
-    fields = _task_fields(call.params, job, partial=False)
-    line_ids = mapping.parse_line_ids(call.params, job)
+async def create_task(req: ApiRequest) -> tuple[Any, str]:
+    body = s.read(s.TaskBody, req.params)
+    fields = _task_fields(body, partial=False)
+    line_ids = _line_ids(body)
     if "robot_count" not in fields:
         # The vendor: on SIM-card (MOBILE) lines each line is one robot; otherwise the quota is required.
-        if str(job.get("phoneType", "")).strip().upper() not in ("MOBILE", "0"):
+        if body.job.phone_type != "MOBILE":
             raise bad_parameter("robotCount", "is required (or concurrencyQuota)")
         fields["robot_count"] = len(line_ids)
     data = TaskCreate.model_validate({**fields, "line_ids": line_ids})
-    await _check_lines(call, line_ids, job.get("phoneType"))
-    await _check_script(call, data.script_id)
-    task = await task_service.create_task(call.tx, call.tenant, data)
-    if call.path == "job/create":
+    await _check_lines(req, line_ids, body.job.phone_type)
+    task = await task_service.create_task(req.tx, req.tenant, data)
+    if req.path == "job/create":
         return {"robotCallJobId": task.id}, envelope.CREATED
     return task.id, envelope.CREATED
 
 
-async def modify_task(call: Call) -> tuple[Any, str]:
+async def modify_task(req: ApiRequest) -> tuple[Any, str]:
     """Extension (§5): the create body plus `robotCallJob.robotCallJobId`, only while the task is not running."""
-    job = _job_fields(call.params)
-    task_id = mapping.parse_id(job.get("robotCallJobId", call.params.get("robotCallJobId")), "robotCallJobId")
-    fields = _task_fields(call.params, job, partial=True)
-    line_fields = ("jobPhoneNumberList", "jobPhoneNumberIdList")
-    has_lines = any(mapping.present(src.get(f)) for src in (call.params, job) for f in line_fields)
-    if has_lines:
-        fields["line_ids"] = mapping.parse_line_ids(call.params, job)
-        await _check_lines(call, fields["line_ids"], job.get("phoneType"))
+    body = s.read(s.TaskBody, req.params)
+    job = body.job
+    task_id = job.robot_call_job_id if job.sent("robot_call_job_id") else body.robot_call_job_id
+    if task_id is None:
+        raise bad_parameter("robotCallJobId", "is required")
+    fields = _task_fields(body, partial=True)
+    if _has_lines(body):
+        fields["line_ids"] = _line_ids(body)
+        await _check_lines(req, fields["line_ids"], job.phone_type)
     if "script_id" in fields:
-        await _check_script(call, fields["script_id"])
+        await _check_script(req, fields["script_id"])
     if "alerts" in fields:
         # Alert fields left out keep their values.
-        task = await task_service.get_task(call.tx, call.tenant, task_id)
+        task = await task_service.get_task(req.tx, req.tenant, task_id)
         fields["alerts"] = {**task_service.alerts(task).model_dump(mode="json"), **fields["alerts"]}
-    await task_service.update_task(call.tx, call.tenant, task_id, TaskUpdate.model_validate(fields))
+    await task_service.update_task(req.tx, req.tenant, task_id, TaskUpdate.model_validate(fields))
     return None, envelope.MODIFIED
 
 
-def _task_id(call: Call) -> int:
-    return mapping.parse_id(call.params.get("robotCallJobId"), "robotCallJobId")
+def _task_id(req: ApiRequest) -> int:
+    return s.read(s.TaskId, req.params).robot_call_job_id
 
 
-async def _act(call: Call, action: TaskAction, in_effect: frozenset[TaskStatus]) -> tuple[Any, str]:
-    """Repeating an operation already in effect answers 200 and changes nothing (§8.5)."""
-    task_id = _task_id(call)
-    task = await task_service.get_task(call.tx, call.tenant, task_id)
-    if task.status not in in_effect:
-        await task_service.apply_action(call.tx, call.tenant, task_id, action)
-    return None, envelope.MODIFIED
+# Repeating an operation already in effect answers 200 and changes nothing (§8.5): the idempotent operations.
 
 
-async def start_task(call: Call) -> tuple[Any, str]:
+async def start_task(req: ApiRequest) -> tuple[Any, str]:
     # `start` also resumes a paused task (§8.5: allowed from USER_PAUSE).
-    task = await task_service.get_task(call.tx, call.tenant, _task_id(call))
-    action = TaskAction.RESUME if task.status is TaskStatus.USER_PAUSE else TaskAction.START
-    return await _act(call, action, RUNNING)
+    await task_service.start_or_resume(req.tx, req.tenant, _task_id(req))
+    return None, envelope.MODIFIED
 
 
-async def pause_task(call: Call) -> tuple[Any, str]:
-    return await _act(call, TaskAction.PAUSE, frozenset({TaskStatus.USER_PAUSE}))
+async def pause_task(req: ApiRequest) -> tuple[Any, str]:
+    await task_service.ensure_action(req.tx, req.tenant, _task_id(req), TaskAction.PAUSE)
+    return None, envelope.MODIFIED
 
 
-async def stop_task(call: Call) -> tuple[Any, str]:
-    return await _act(call, TaskAction.STOP, frozenset({TaskStatus.TERMINATE}))
+async def stop_task(req: ApiRequest) -> tuple[Any, str]:
+    await task_service.ensure_action(req.tx, req.tenant, _task_id(req), TaskAction.STOP)
+    return None, envelope.MODIFIED
 
 
-async def delete_task(call: Call) -> tuple[Any, str]:
-    await task_service.delete_task(call.tx, call.tenant, _task_id(call))
+async def delete_task(req: ApiRequest) -> tuple[Any, str]:
+    await task_service.delete_task(req.tx, req.tenant, _task_id(req))
     return None, envelope.DELETED
 
 
-async def import_customers(call: Call) -> tuple[Any, str]:
-    task_id = _task_id(call)
-    persons = call.params.get("customerPersons")
-    if not isinstance(persons, list):
-        raise bad_parameter("customerPersons", "is required (a list of customers)")
-    if len(persons) > IMPORT_LIMIT:
-        raise bad_parameter("customerPersons", f"at most {IMPORT_LIMIT} customers per request")
-    rows: list[SourceRow] = []
-    for i, person in enumerate(persons):
-        where = f"customerPersons[{i}]"
-        person = mapping.parse_object(person, where)
-        name = mapping.parse_str(person.get("name"), f"{where}.name", max_length=100)
-        phone = mapping.parse_str(person.get("phoneNumber"), f"{where}.phoneNumber", required=True, max_length=64)
-        raw = person.get("properties")
-        properties: dict[str, str] = {}
-        if raw is not None:
-            for key, value in mapping.parse_object(raw, f"{where}.properties").items():
-                properties[key] = mapping.parse_str(value, f"{where}.properties.{key}")
-        rows.append(SourceRow(row=i + 1, name=name, phone=phone, properties=properties))
-    await customer_service.import_rows(call.tx, call.tenant, task_id, rows, source="yiwise")
+async def import_customers(req: ApiRequest) -> tuple[Any, str]:
+    p = s.read(s.ImportCustomers, req.params)
+    rows = [
+        SourceRow(row=i, name=person.name, phone=person.phone_number, properties=person.properties)
+        for i, person in enumerate(p.customer_persons, start=1)
+    ]
+    await customer_service.import_rows(req.tx, req.tenant, p.robot_call_job_id, rows, source="yiwise")
     return None, envelope.MODIFIED
 
 
-async def update_seats(call: Call) -> tuple[Any, str]:
-    task_id = _task_id(call)
-    robot_count = mapping.parse_count(call.params.get("robotCount"), "robotCount")
-    await task_service.update_task(call.tx, call.tenant, task_id, TaskUpdate(robot_count=robot_count))
+async def update_seats(req: ApiRequest) -> tuple[Any, str]:
+    p = s.read(s.UpdateSeats, req.params)
+    await task_service.update_task(req.tx, req.tenant, p.robot_call_job_id, TaskUpdate(robot_count=p.robot_count))
     return None, envelope.MODIFIED
 
 
-class _Names:
-    """Names looked up once per request: task creators and scripts."""
+def _creator(user: User | None) -> str:
+    """`createdByUserName`: tasks made through the API have no console user."""
+    return user.username if user is not None else API_USER
 
-    def __init__(self, call: Call) -> None:
-        self.call = call
-        self._users: dict[int | None, str] = {None: API_USER}
-        self._scripts: dict[int | None, str] = {None: ""}
 
-    async def user(self, user_id: int | None) -> str:
-        if user_id not in self._users:
-            assert user_id is not None
-            user = await tenant_service.get_user(self.call.tx, self.call.tenant, user_id)
-            self._users[user_id] = user.username
-        return self._users[user_id]
-
-    async def script(self, script_id: int | None) -> str:
-        if script_id not in self._scripts:
-            assert script_id is not None
-            script = await script_service.get_script(self.call.tx, self.call.tenant, script_id)
-            self._scripts[script_id] = script.name
-        return self._scripts[script_id]
+def _page_request(p: s.Paging) -> PageRequest:
+    return PageRequest(page=p.page_num, size=min(p.page_size, MAX_PAGE_SIZE))
 
 
 def _page(page: PageRequest, total: int, content: list[Any]) -> dict[str, Any]:
@@ -441,107 +374,80 @@ def _page(page: PageRequest, total: int, content: list[Any]) -> dict[str, Any]:
     }
 
 
-async def get_tasks(call: Call) -> tuple[Any, str]:
-    page = mapping.parse_page(call.params)
-    statuses = mapping.task_status_filter(call.params.get("status"))
-    name = mapping.parse_str(call.params.get("name"), "name", max_length=200) or None
-    if statuses == []:
+async def get_tasks(req: ApiRequest) -> tuple[Any, str]:
+    p = s.read(s.TaskQuery, req.params)
+    page = _page_request(p)
+    if p.status in mapping.NEVER_EMITTED_STATUSES:
         return _page(page, 0, []), envelope.FETCHED
-    found = await task_service.list_tasks(call.tx, call.tenant, TaskFilter(name=name, status=statuses), page)
-    names = _Names(call)
-    rows = [mapping.task_row(task, call.tenant, await names.user(task.owner_user_id)) for task in found.items]
+    filters = TaskFilter(name=p.name or None, status=[TaskStatus(p.status)] if p.status else None)
+    found = await task_service.list_task_rows(req.tx, req.tenant, filters, page)
+    rows = [mapping.task_row(row.task, req.tenant, _creator(row.owner)) for row in found.items]
     return _page(page, found.total, rows), envelope.FETCHED
 
 
-async def get_task_detail(call: Call) -> tuple[Any, str]:
-    task: Task = await task_service.get_task(call.tx, call.tenant, _task_id(call))
-    stats = await stats_service.get_task_stats(call.tx, call.tenant, task.id)
-    names = _Names(call)
-    detail = mapping.task_detail(
-        task,
-        call.tenant,
-        created_by=await names.user(task.owner_user_id),
-        script_name=await names.script(task.script_id),
-        stats=stats,
-    )
+async def get_task_detail(req: ApiRequest) -> tuple[Any, str]:
+    task: Task = await task_service.get_task(req.tx, req.tenant, _task_id(req))
+    stats = await stats_service.get_task_stats(req.tx, req.tenant, task.id)
+    owner = await tenant_service.get_user(req.tx, req.tenant, task.owner_user_id) if task.owner_user_id else None
+    script = await script_service.get_script(req.tx, req.tenant, task.script_id)
+    detail = mapping.task_detail(task, req.tenant, created_by=_creator(owner), script_name=script.name, stats=stats)
     return detail, envelope.FETCHED
 
 
 # --- call records (§8.10, §8.11) -----------------------------------------------------------------------
 
 
-def _record_filter(call: Call, task_id: int) -> RecordFilter | None:
+def _record_filter(p: s.CallRecordQuery, task_id: int, tenant: Tenant) -> RecordFilter | None:
     """The record filter the body asks for; None when it can match nothing."""
-    params, tenant = call.params, call.tenant
-    results = [
-        mapping.parse_enum(v, f"resultStatuses[{i}]", list(mapping.ALL_RESULT_CODES.values()), mapping.ALL_RESULT_CODES)
-        for i, v in enumerate(mapping.parse_list(params.get("resultStatuses"), "resultStatuses"))
-    ]
-    levels = [
-        mapping.parse_enum(v, f"intentLevels[{i}]", list(mapping.LEVEL_CODES.values()), mapping.LEVEL_CODES)
-        for i, v in enumerate(mapping.parse_list(params.get("intentLevels"), "intentLevels"))
-    ]
-    earliest = mapping.parse_date(params.get("earliestCreationTime"), "earliestCreationTime")
-    latest = mapping.parse_date(params.get("latestCreationTime"), "latestCreationTime")
-    search = mapping.parse_str(params.get("searchWords"), "searchWords", max_length=100).strip() or None
-    script_id = mapping.parse_filter_id(params.get("dialogFlowId"), "dialogFlowId")
-    follow = params.get("followStatus")
-    empty = False
-    if mapping.present(follow):
-        names = [*mapping.FOLLOW_STATUS_CODES.values(), *mapping.FOLLOW_STATUS_2019]
-        empty = mapping.parse_enum(follow, "followStatus", names, mapping.FOLLOW_STATUS_CODES) != mapping.FOLLOW_STATUS
-    if mapping.present(params.get("getTrainTaskList")):
-        train = params.get("getTrainTaskList")
-        if not isinstance(train, bool) and str(train).lower() not in ("true", "false"):
-            raise bad_parameter("getTrainTaskList", "must be true or false")
-        # callbot has no script-training calls.
-        empty = empty or train is True or str(train).lower() == "true"
-    known_results = [r for r in results if r in mapping.RESULT_CODES.values()]
-    if empty or (results and not known_results) or script_id == 0:
+    # Every callbot customer is at the AI's first visit, and callbot has no script-training calls.
+    empty = (p.follow_status is not None and p.follow_status != mapping.FOLLOW_STATUS) or p.get_train_task_list
+    known_results = [r for r in p.result_statuses if r in mapping.RESULT_CODES.values()]
+    if empty or (p.result_statuses and not known_results) or p.dialog_flow_id == 0:
         return None
+    earliest, latest = p.earliest_creation_time, p.latest_creation_time
     return RecordFilter(
         task_id=task_id,
         results=[CallResult(r) for r in known_results],
-        levels=[Level(v) for v in levels],
-        search=search,
-        script_id=script_id,
+        levels=[Level(v) for v in p.intent_levels],
+        search=p.search_words.strip() or None,
+        script_id=p.dialog_flow_id,
         started_from=mapping.local_day_start(earliest, tenant) if earliest else None,
         started_to=mapping.next_day_start(latest, tenant) if latest else None,
     )
 
 
-async def get_call_records(call: Call) -> tuple[Any, str]:
-    task = await task_service.get_task(call.tx, call.tenant, _task_id(call))
-    page = mapping.parse_page(call.params)
-    filters = _record_filter(call, task.id)
+async def get_call_records(req: ApiRequest) -> tuple[Any, str]:
+    p = s.read(s.CallRecordQuery, req.params)
+    task = await task_service.get_task(req.tx, req.tenant, p.robot_call_job_id)
+    page = _page_request(p)
+    filters = _record_filter(p, task.id, req.tenant)
     if filters is None:
         return _page(page, 0, []), envelope.FETCHED
-    found = await record_service.list_records(call.tx, call.tenant, filters, page)
-    names = _Names(call)
+    found = await record_service.list_record_rows(req.tx, req.tenant, filters, page)
     rows = [
         mapping.record_row(
-            record,
-            call.tenant,
+            row.record,
+            req.tenant,
             task_name=task.name,
-            script_name=await names.script(record.script_id or task.script_id),
-            options=call.options,
+            script_name=row.script.name if row.script is not None else "",
+            options=req.options,
         )
-        for record in found.items
+        for row in found.items
     ]
     return _page(page, found.total, rows), envelope.FETCHED
 
 
-async def phone_log_info(call: Call) -> tuple[Any, str]:
-    record_id = mapping.parse_id(call.params.get("callRecordId"), "callRecordId")
-    record = await record_service.get_record(call.tx, call.tenant, record_id)
-    await task_service.get_task(call.tx, call.tenant, record.task_id)  # a deleted task's calls are gone too
-    customer = await customer_service.get_customer(call.tx, call.tenant, record.customer_id)
+async def phone_log_info(req: ApiRequest) -> tuple[Any, str]:
+    record_id = s.read(s.CallDetailQuery, req.params).call_record_id
+    record = await record_service.get_record(req.tx, req.tenant, record_id)
+    await task_service.get_task(req.tx, req.tenant, record.task_id)  # a deleted task's calls are gone too
+    customer = await customer_service.get_customer(req.tx, req.tenant, record.customer_id)
     latest = await record_service.list_records(
-        call.tx, call.tenant, RecordFilter(customer_id=customer.id), PageRequest(page=1, size=1)
+        req.tx, req.tenant, RecordFilter(customer_id=customer.id), PageRequest(page=1, size=1)
     )
-    person = mapping.customer_person(customer, call.tenant, latest.items[0] if latest.items else record)
-    await record_service.mark_read(call.tx, record)
-    return mapping.call_detail(record, call.tenant, person, call.options), envelope.EXECUTED
+    person = mapping.customer_person(customer, req.tenant, latest.items[0] if latest.items else record)
+    await record_service.mark_read(req.tx, record)
+    return mapping.call_detail(record, req.tenant, person, req.options), envelope.EXECUTED
 
 
 # --- the path table (§5) -------------------------------------------------------------------------------
@@ -643,7 +549,7 @@ def build_router(store_of: Callable[[Request], Store], options: YiwiseOptions | 
                 raise bad_parameter(nul, "must not contain NUL characters")
             async with store.transaction() as tx:
                 tenant = await tenant_service.get_tenant(tx, tenant_id)
-                data, message = await operation.handler(Call(tx, tenant, params, opts, path))
+                data, message = await operation.handler(ApiRequest(tx, tenant, params, opts, path))
             code = envelope.OK
         except YiwiseError as exc:
             code, data, message = exc.code, None, envelope.error_message(exc)

@@ -15,7 +15,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from callbot.api.dialects.digelao.mapping import DigelaoOptions, Owner, import_mark, record_item, task_sn
+from callbot.api.dialects.digelao.mapping import Owner, import_mark, record_item, task_sn
+from callbot.api.dialects.digelao.options import DigelaoOptions
 from callbot.models import CallRecord, Customer, CustomerImport, Script, Task, Tenant, User
 
 SIGNATURE_HEADER = "X-Callbot-Signature"
