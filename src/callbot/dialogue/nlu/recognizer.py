@@ -378,8 +378,9 @@ class IntentRecognizer:
         if g is None or g.probability < self._ngrams_threshold:
             return None
         evidence = f"n-gram模型{g.probability:.2f}"
-        if g.example:
-            evidence += f"，相似例句「{g.example}」({g.similarity:.2f})"
+        example, similarity = self._model.nearest(reply.grams, g.intent)
+        if example:
+            evidence += f"，相似例句「{example}」({similarity:.2f})"
         if reply.fixes:
             evidence += "（拼音匹配：" + "，".join(f"「{f.heard}」→「{f.word}」" for f in reply.fixes) + "）"
         return Recognition(g.intent, round(g.probability, 3), evidence)
