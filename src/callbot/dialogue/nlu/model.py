@@ -60,10 +60,20 @@ def read_training(name: str) -> list[tuple[str, str]]:
     return out
 
 
+# The homophone lexicon cleans every training line before it is featurised: it is a source of the
+# weights as much as the training files are.
+LEXICON_SOURCE = "rules.LEXICON"
+
+
 def training_sources() -> tuple[tuple[str, str], ...]:
-    """(name, sha256) of every shipped training file, as recorded in data/model.json."""
+    """(name, sha256) of every shipped training file and of the homophone lexicon, as recorded in
+    data/model.json (sorted by name)."""
+    from callbot.dialogue.nlu.rules import LEXICON
+
     data = resources.files("callbot.dialogue.nlu").joinpath("data")
-    return tuple((name, hashlib.sha256(data.joinpath(name).read_bytes()).hexdigest()) for name in training_files())
+    files = [(name, hashlib.sha256(data.joinpath(name).read_bytes()).hexdigest()) for name in training_files()]
+    lexicon = (LEXICON_SOURCE, hashlib.sha256("\n".join(LEXICON).encode("utf-8")).hexdigest())
+    return tuple(sorted([*files, lexicon]))
 
 
 def load_training(exclude: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
