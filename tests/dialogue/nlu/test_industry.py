@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from callbot.dialogue.nlu import build_recognizer
+from callbot.dialogue.nlu import build_recognizer, rules
 from callbot.dialogue.nlu.industry import industries, industry_pack, parse_pack
+
+
+def test_industry_words_are_in_their_packs_not_in_the_global_rules() -> None:
+    packs = [industry_pack(name) for name in industries()]
+    vocabulary = {w for pack in packs if pack is not None for w in pack.vocabulary}
+    # interest is named by docs/intents.md itself (利息怎么算): every campaign may be asked about it
+    assert vocabulary & set(rules.LEXICON) == {"利息", "利率"}
+    # a property word is read as the question it is in a property campaign, by that pack's keywords
+    estate = build_recognizer(industry="real_estate").recognize("是哪个小区的房子")
+    assert (estate.intent, estate.evidence) == ("ask_detail", "正则「/哪(个|家|一个)(楼盘|小区)/」")
+    assert build_recognizer(industry="finance").recognize("能贷多少").intent == "ask_detail"
 
 
 def test_the_example_scripts_industries_have_packs() -> None:

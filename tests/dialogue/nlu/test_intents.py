@@ -331,7 +331,7 @@ def test_rhetorical_questions_refuse(nlu: IntentRecognizer) -> None:
 
 
 def test_a_question_opening_with_yes_words_is_a_question(nlu: IntentRecognizer) -> None:
-    assert intent(nlu, "是哪个小区的房子") == "ask_detail"
+    assert intent(nlu, "是哪个套餐") == "ask_detail"
     assert intent(nlu, "我号码是不是银行卖给你们的") == "ask_source"
     assert intent(nlu, "是不是在人民广场那边") == "ask_address"
 

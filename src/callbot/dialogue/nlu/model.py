@@ -60,10 +60,20 @@ def read_training(name: str) -> list[tuple[str, str]]:
     return out
 
 
+# The homophone lexicon cleans every training line before it is featurised: it is a source of the
+# weights as much as the training files are.
+LEXICON_SOURCE = "rules.LEXICON"
+
+
 def training_sources() -> tuple[tuple[str, str], ...]:
-    """(name, sha256) of every shipped training file, as recorded in data/model.json."""
+    """(name, sha256) of every shipped training file and of the homophone lexicon, as recorded in
+    data/model.json (sorted by name)."""
+    from callbot.dialogue.nlu.rules import LEXICON
+
     data = resources.files("callbot.dialogue.nlu").joinpath("data")
-    return tuple((name, hashlib.sha256(data.joinpath(name).read_bytes()).hexdigest()) for name in training_files())
+    files = [(name, hashlib.sha256(data.joinpath(name).read_bytes()).hexdigest()) for name in training_files()]
+    lexicon = (LEXICON_SOURCE, hashlib.sha256("\n".join(LEXICON).encode("utf-8")).hexdigest())
+    return tuple(sorted([*files, lexicon]))
 
 
 def load_training(exclude: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
@@ -227,32 +237,41 @@ class LinearIntentModel:
             w /= math.sqrt(float(w @ w))
         return NGrams(idx, w, len(set(feats)))
 
-    def _nearest(self, grams: NGrams, intent: str) -> tuple[str, float]:
+    def nearest(self, grams: NGrams, intent: str) -> tuple[str, float]:
+        """The training sentence of ``intent`` sharing most n-grams with the reply (cosine of their sets), as
+        evidence; ("", 0.0) when none shares any."""
         bank = self._examples.get(intent)
         if bank is None or not bank.texts or grams.idx.size == 0:
             return "", 0.0
-        hit = np.isin(bank.ids, grams.idx).astype(np.float64)
+        # a lookup table of the reply's n-grams: one gather over the bank (np.isin sorts it on every call)
+        mine = np.zeros(len(self._vocab), dtype=np.float64)
+        mine[grams.idx] = 1.0
+        hit = mine[bank.ids]
         common = np.add.reduceat(np.append(hit, 0.0), bank.indptr[:-1]) if hit.size else np.zeros(len(bank.texts))
         common[np.diff(bank.indptr) == 0] = 0.0
         sims = common / np.sqrt(grams.distinct * bank.sizes)
         best = int(sims.argmax())
         return (bank.texts[best], float(sims[best])) if sims[best] > 0 else ("", 0.0)
 
-    def _prediction(self, scores: npt.NDArray[np.float64], temperature: float, grams: NGrams) -> Prediction:
+    def _prediction(
+        self, scores: npt.NDArray[np.float64], temperature: float, grams: NGrams, evidence: bool = True
+    ) -> Prediction:
         scores = scores / temperature
         scores -= scores.max()
         probs = np.exp(scores)
         probs /= probs.sum()
         best = int(probs.argmax())
         intent = self.classes[best]
-        example, sim = self._nearest(grams, intent)
+        example, sim = self.nearest(grams, intent) if evidence else ("", 0.0)
         return Prediction(intent, float(probs[best]), example, sim)
 
     def gate(self, grams: NGrams) -> Prediction | None:
-        """The n-gram block alone (no embedding), or None when the model has none or the reply has no known n-gram."""
+        """The n-gram block alone (no embedding), or None when the model has none or the reply has no known
+        n-gram. Without the nearest sentence: most gates do not decide, and the one that does asks ``nearest``."""
         if self._gate is None or self._gate_bias is None or grams.idx.size == 0:
             return None
-        return self._prediction(self._gate_bias + grams.w @ self._gate[grams.idx], self._gate_temperature, grams)
+        scores = self._gate_bias + grams.w @ self._gate[grams.idx]
+        return self._prediction(scores, self._gate_temperature, grams, evidence=False)
 
     @property
     def uses_embedding(self) -> bool:

@@ -217,9 +217,11 @@ class IntentRecognizer:
         if (heard is None or heard[1] < EXAMPLE_NEAR) and (quick := self._ngrams_decide(reply)):
             # a reply sure to carry no intent of the library (chatter, a line check) still meets the keyword
             # rules, as it does when the whole model names it unknown
+            ruled = self._by_rules(raw, t, core, texts, fixes, context, reply)
             if quick.intent == UNKNOWN:
-                return self._by_rules(raw, t, core, texts, fixes, context, reply) or quick
-            return quick
+                return ruled or quick
+            if ruled is None or ruled.intent == quick.intent:
+                return quick
         predicted = reply.prediction
         example = said or self._example(core, reply)
         if (
@@ -376,8 +378,9 @@ class IntentRecognizer:
         if g is None or g.probability < self._ngrams_threshold:
             return None
         evidence = f"n-gram模型{g.probability:.2f}"
-        if g.example:
-            evidence += f"，相似例句「{g.example}」({g.similarity:.2f})"
+        example, similarity = self._model.nearest(reply.grams, g.intent)
+        if example:
+            evidence += f"，相似例句「{example}」({similarity:.2f})"
         if reply.fixes:
             evidence += "（拼音匹配：" + "，".join(f"「{f.heard}」→「{f.word}」" for f in reply.fixes) + "）"
         return Recognition(g.intent, round(g.probability, 3), evidence)

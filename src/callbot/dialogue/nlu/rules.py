@@ -1,6 +1,9 @@
 """Explicit rules of docs/intents.md: keyword patterns per intent and the priority that resolves a
 reply carrying two intents.
 
+The near-certain rules, which decide before the learned model, are data: data/rules.yaml, read here
+(``CERTAIN``). The patterns below only speak when the model is unsure.
+
 Patterns run on normalised, homophone-corrected text. Order is the rule book: abuse beats
 everything, complaint beats reject, hold_on beats repeat, a callback request beats reject and busy,
 a question beats the interest or refusal around it, and a refusal with a reason stays a refusal.
@@ -10,9 +13,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+
+from callbot.dialogue.nlu.intents import BUILTIN_INTENTS
 
 # Multi-character words used for homophone correction (see text.HomophoneLexicon). Earlier words
-# win when two share a pinyin key.
+# win when two share a pinyin key. Words of one industry (分期, 宽带, 学费) are in its pack's vocabulary
+# (data/industries/), which a script's `industry` adds.
 LEXICON: tuple[str, ...] = (
     "需要",
     "不需要",
@@ -21,13 +30,7 @@ LEXICON: tuple[str, ...] = (
     "费用",
     "利息",
     "利率",
-    "手续费",
-    "年费",
     "便宜",
-    "首付",
-    "月供",
-    "学费",
-    "保费",
     "打折",
     "折扣",
     "免费",
@@ -99,7 +102,6 @@ LEXICON: tuple[str, ...] = (
     "申请",
     "活动",
     "产品",
-    "额度",
     "条件",
     "材料",
     "明天",
@@ -120,12 +122,6 @@ LEXICON: tuple[str, ...] = (
     "信息",
     "泄露",
     "谁给",
-    "宽带",
-    "信用卡",
-    "保险",
-    "贷款",
-    "课程",
-    "报名",
     "以后",
     "回头",
     "改天",
@@ -149,149 +145,12 @@ def _rx(*parts: str) -> re.Pattern[str]:
 P = "[的啊呀吧呢哦嘛了哈啦噢喔呗么]*"  # sentence-final particles allowed after a bare answer
 NEG = "(?<![不没别])"
 
-ABUSE = _rx(
-    r"神经病",
-    r"(?<!我)有病(?!人|房|假)",
-    r"(?<!翻)滚(?!动|筒)",
-    r"傻[逼bB比叉xX子瓜帽]",
-    r"(?<![a-z])sb(?![a-z])",  # \b never fires between CJK characters and latin ones
-    r"煞笔",
-    r"白痴",
-    r"(是不是|你)傻(?!了)",
-    r"智障",
-    r"脑残",
-    r"脑子(有病|有问题|进水|坏|瓦特|不好使|秀逗)",
-    r"^(你)?(是不是)?有毛病|你(是不是)?有毛病",
-    r"去死",
-    r"[操草肏艹]你",
-    r"^[操草艹](?!作|心)",
-    r"卧槽|我[操草靠艹]",
-    r"^靠(?!谱)",
-    r"(?<!是)他妈(?!妈|的(电话|号|手机))|tmd|你妈|尼玛|(?<![我她他爸你])妈的",
-    r"王八",
-    r"混蛋",
-    r"(?<!是)垃圾(?!短信|电话|分类|桶)",
-    r"狗东西|狗日|狗娘",
-    r"不要脸",
-    r"贱人|畜生|人渣",
-    r"去你的",
-    r"(?<!是不是)(?<!不会是)(?<!会不会是)骗子(?!吗|吧|么)",
-    r"你是猪",
-    r"废物|饭桶|蠢(货|猪|蛋)|笨蛋|猪脑",
-    r"(你|你们)?大爷的?|去你(大爷|妈|的)",
-    r"缺德|瓜娃子|憨批|扑街|死开|丢你|老母|放屁|扯淡|滚蛋|吃饱了?撑",
-    r"[个你](屁|锤子)(?!股)",
-    r"贱(不贱|骨头|货)",
-    r"(就是|都是|一群|一帮|一伙)(搞)?诈骗",
-    r"^(你|你们)(算|是)(个|些)?(什么|啥)(东西|玩意)",
-)
-COMPLAINT = _rx(
-    r"(?<!没)(?<!没有)(?<!不是)(?<!不想)(?<!不会)(?<!不是要)投诉",
-    r"举报",
-    r"报警",
-    r"12315",
-    r"消协",
-    r"工信部",
-    r"骚扰",
-    r"(别|不要|不许|不准|甭|拒绝|不用|不能)(再|你们再|老|总)?(再)?(给我|跟我|往我这|往这|来)?(打|联系|来电|给我打)",
-    r"删(了|掉|除)?.{0,5}(号码|电话|信息|资料|号)",
-    r"(号码|电话|信息|资料).{0,6}删",
-    r"黑名单|拉黑",
-    r"(天天|老是|总是|一直|每天|又|一天|整天|三天两头).{0,5}(打|来电)",
-    r"(?<![你我他她])老(给我)?打|总打|一遍一遍|一次一次|一次次|反复(打|来电)",
-    r"有完没完",
-    r"烦不烦",
-    r"烦死",
-    r"烦透",
-    r"违法",
-    r"又是你们",
-    r"还(在)?打(?!了?折)",
-    r"(说|讲)(了|过)(很多|好多|多少|几|[一二三四五六七八九十两百千]+)(遍|次)",
-    r"接了.{0,4}(个|次|遍)",
-    r"拒绝(了|过)?(好几|很多|多少|[一二三四五六七八九十两几]+)(次|遍|回)",
-    r"(从|在)(你们)?(名单|系统).{0,4}(去掉|删|移除)",
-    r"去掉",
-    r"别打了",
-    r"不想再.{0,4}(接|听)到?",
-    r"免打扰",
-    r"曝光",
-    r"屏蔽",
-    r"别再(拨|来电|打来)|不要再(推销|拨)",
-    r"第[几一二三四五六七八九十两\d]+(次|个|遍|回)(了|打)",
-    r"(打|来电|来).{0,3}[几一二三四五六七八九十两\d]+(次|回|遍)了",
-    r"把我的?(号|号码|电话|手机号?|信息)(给)?删",
-)
-HOLD_ON = _rx(
-    r"稍等",
-    r"稍候",
-    r"等一下(?!再)",
-    r"等一等",
-    r"(?<!再)等等(?!再|看)",
-    r"等我(一下|一会|会|下(?!班|午|周|个|礼拜|星期)|片刻|[一两]分钟)",
-    r"(?<![不])别挂",
-    r"(先)?(别|不要)挂",
-    r"^你?等(会儿?|下)$",
-    r"等会儿?我",
-    r"等(我)?[一两]分钟",
-    r"你先等",
-    r"我(去|先)(拿|找)",
-    r"我换个地方",
-)
-REPEAT = _rx(
-    r"听(得)?不(太|大|怎么)?(清|见|到|懂|明白)",
-    r"没(有)?(太|怎么|大|完全|全)?听(清|见|到|懂|明白|太)",
-    r"(再|重新)(说|讲|念|重复)(一|1)?(遍|次|下)",
-    r"重复一?(下|遍)",
-    r"再说说",
-    r"大(点|一点|一些|些)?声",
-    r"声音.{0,3}(小|低|轻)",
-    r"太?小声",
-    r"(说|讲)?慢(一)?点",
-    r"(说|讲)(得|的)?太快",
-    r"太快了",
-    r"(什么|啥)意思",
-    r"(说|讲)(的|了)?(是)?(什么|啥)(?!公司|活动|产品)",
-    r"说啥",
-    r"^(啊|嗯)?(什么|啥|啥子|什么什么|什么东西|啥玩意)$",
-    r"不明白",
-    r"没懂",
-    r"(说|讲)的.{0,3}(不懂|没懂)|不懂你(说|讲|的意思)",
-    r"听错",
-    r"断断续续|声音.{0,2}(卡|断)",
-    r"(说|讲)(清楚|明白)(一)?(点|些)",
-    r"没(太|怎么)?(弄|整|搞|听)(明白|懂|清楚)",
-    r"没跟上|跟不上",
-    r"含糊",
-    r"(刚才|刚刚|刚)(那句|说的|讲的|说了|讲了)(是)?(啥|什么)",
-    r"你刚(才)?(说|讲).{0,8}来着",
-    r"^(啥|什么)(呀|啊)?你(说|讲)的",
-)
 LINE_CHECK = _rx(
     r"(能|可以|能不能)?听(得)?(到|见|清楚?)(我说话)?(吗|么|没)?$",
     r"^有人(吗|么|没|在吗)$",
     r"^(喂)+(你好)*$",
     r"^(你好)+$",
     r"在吗$",
-)
-ASK_HUMAN = _rx(
-    r"(?<!不找)(?<!不要)(?<!不用)(?<!不转)(?<!别转)(?<!是)人工(?!智能|的?还是|的?吗|的?么)",
-    r"转真人",
-    r"转接",
-    r"(找|换|要|叫|来)(个|一个)?(真人|活人)",
-    r"真人(来|跟我|给我|和我)",
-    r"(跟|和)(真人|活人)(?!.{0,4}[吗么]$)",
-    r"(让|叫|换)(个)?活人",
-    r"(让|叫)(你们?的?)?(同事|领导|经理|主管|老师|顾问|销售|业务员|能做主的|负责的|管事的)(来|直接)?(跟|和|给)我",
-    r"(跟|和)(你们?的?)?(顾问|销售|经理|业务员|客服|老师)直接?(说|讲|聊|谈|沟通)",
-    r"叫个(能做主|负责|管事)",
-    r"让(他|她)(跟|和)我(聊|说|讲|谈)",
-    r"换个人",
-    r"(叫|找|让)你们.{0,3}(经理|领导|主管|负责人|业务员|销售|客服)",
-    r"(不想|不要|不跟|不和|别用).{0,2}(跟|和)?机器",
-    r"找个人(跟|和)?我",
-    r"(找|要)(你们)?客服",
-    r"(跟|和)(你们)?(的)?(业务员|客服|销售)(说|聊|讲)",
-    r"(叫|找|让|换)(个)?人(来|过来|跟我|和我)",
 )
 IS_ROBOT = _rx(
     r"机器人",
@@ -430,10 +289,9 @@ ASK_ADDRESS = _rx(
     r"(去|到)哪(里|儿)?(?!些|几)(办|上课|买|看|报名)?",
     r"远(吗|不远)",
     r"哪个(区|城市|地方)",
-    r"(门店|网点|营业厅|分店|售楼处|线下(店|门店)|办公室)(?!的(吗|吧|么))",
+    r"(门店|分店|线下(店|门店)|办公室)(?!的(吗|吧|么))",
     r"地铁站",
     r"在.{0,4}(城[东南西北]|[东南西北]边|区|路|街|镇|县)(还是|吗|吧)",
-    r"上课地点",
     r"位置在",
     r"在几楼|几楼|门牌号|哪个门|(公交|地铁)(能|可以)?到|导航|近不近|远不远|离.{1,8}(近|远)",
     r"(那边|附近|我们(县|市|村|镇|区)|县城|市里).{0,4}有(没有)?(店|门店|分店|网点|分公司)?(吗|么|没有)",
@@ -497,13 +355,6 @@ ASK_PRICE = _rx(
     r"便宜",
     r"利息",
     r"利率",
-    r"几个点",
-    r"手续费",
-    r"年费",
-    r"月供",
-    r"首付",
-    r"学费",
-    r"保费",
     r"优惠",
     r"折扣",
     r"打折",
@@ -513,7 +364,7 @@ ASK_PRICE = _rx(
     r"要不要钱",
     r"钱怎么算",
     r"什么价",
-    r"几(十|百|千)块|多少块|违约金|罚金|罚息|差价|半价|另外(交|收|付|花)|额外(收|交|付|费)|隐形(收费|消费)",
+    r"几(十|百|千)块|多少块|差价|半价|另外(交|收|付|花)|额外(收|交|付|费)|隐形(收费|消费)",
 )
 _SEND_NEG = re.compile(r"(不用|别|不要|不必|甭)(给我)?(再)?发")
 SEND_INFO = _rx(
@@ -535,32 +386,22 @@ SEND_INFO = _rx(
 )
 ASK_DETAIL = _rx(
     r"具体(?!情况)",
-    r"怎么(办理?|弄|申请|操作|参加|还|领|上课|用|报名|买|开通|贷|退|收)",
-    r"(什么|啥)(活动|产品|东西|业务|保险|课|服务|要求|条件|材料|手续|赠品|好处|权益|项目|套餐|卡)",
+    r"怎么(办理?|弄|申请|操作|参加|还|领|用|买|开通|退|收)",
+    r"(什么|啥)(活动|产品|东西|业务|服务|要求|条件|材料|手续|赠品|好处|权益|项目|套餐)",
     r"有(什么|啥|哪些)(好处|要求|条件|用|服务|赠品|权益|区别|优势|保障|内容)",
     r"(?<![不没])需要(什么|准备|啥|我做|我干)",
     r"(需要|要|用|得)(去|带|提供|本人|到场|面签|上门|现场).{0,6}(吗|么|不)",
     r"要(什么|啥)(条件|材料|手续|资料)",
-    r"额度",
-    r"(能|可以)?贷多少",
     r"多久",
     r"多长时间",
     r"几年",
     r"期限",
-    r"网速",
-    r"几?多少?兆",
     r"详细(说|讲|介绍|点)",
-    r"网课|线上|线下(?!店)",
-    r"抵押",
-    r"分几期|几期",
-    r"到账",
     r"(这|这个|这是)(是)?(干嘛|干啥|做什么)",
     r"是(什么|啥)(东西|意思呢)?$",
     r"卖(的)?(什么|啥)",
     r"有(什么|啥)用",
     r"怎么样",
-    r"保(的)?(什么|啥|哪些)",
-    r"几星|(几|什么|啥)(星级|档次)",
     r"去现场",
     r"(什么|啥)(内容|课程)",
     r"^(是)?什么(东西)?(啊|呀)?$",
@@ -572,11 +413,10 @@ ASK_DETAIL = _rx(
     r"(哪些|什么|啥)项目",
     r"都有(哪些|什么|啥)",
     r"签(合同|协议|字|约)",
-    r"流量.{0,3}(多少|多大|几个?g|有几)|(多少|几个?g)流量",
-    r"(是)?哪(个|家|一个)(楼盘|小区|课|班|项目|产品|活动|套餐|车型|款|险种)",
-    r"(什么|啥|哪些|几)(户型|车型|型号|配置|款式?|景点|科目|设施|设备|颜色)",
-    r"多少(年|公里|平方?|平米|天|次|岁|节|兆)|(?<![过这前那头好])几(次|节|岁|室|厅|晚|居)",
-    r"(能|可以|能不能|可不可以|有没有).{0,4}(试驾|试听|试用|试课|体验课)",
+    r"(是)?哪(个|家|一个)(项目|产品|活动|套餐|款)",
+    r"(什么|啥|哪些|几)(型号|配置|款式?|设施|设备|颜色)",
+    r"多少(年|天|次|岁)|(?<![过这前那头好])几(次|岁)",
+    r"(能|可以|能不能|可不可以|有没有).{0,4}(试用|体验)",
     r"(能|可以)(不能)?.{0,4}(办|买|贷|报|参加|用|退|保留|报销|一起)(吗|么)",
 )
 # 不是没兴趣 / 并非没有时间: a negated 没(有) is 有
@@ -660,7 +500,7 @@ ALREADY_HAVE = _rx(
     r"(?<!没)有了(?!解)",
     r"(买|办|装|弄|配|贷|报)(过|好)了",
     r"用(的)?(是)?别(家|的)",
-    r"我有.{0,5}(卡|车|房|保险|宽带|了)",
+    r"我有.{0,5}了",
     r"有好几",
     r"去年就",
     r"(刚|才|已经)(洗|做|拍|检查|体检|打|装|买|办|配|换|保养|续)(过|好|完)",
@@ -670,7 +510,7 @@ ALREADY_HAVE = _rx(
     r"在(别|其他)的?(地方|家)(办|买|装)",
     r"在(别|其他|另)(的|一)?.{0,5}(办|买|装|报|配|做|上|用)(了|过)",
     r"一直(在)?用|用了好(几|多)年|用着呢",
-    r"(?<![不没])(办|买|装|报|配|开通)了.{0,3}(卡|年卡|会员|保险|宽带|班|课|套餐|车|房|险)",
+    r"(?<![不没])(办|买|装|报|配|开通)了.{0,3}(会员|套餐)",
 )
 CONSIDER = _rx(
     r"(?<![不没])考虑",
@@ -790,23 +630,48 @@ BARE_NOT_NOW = re.compile(rf"^(不|不是|没有|没|不行)+{P}$")
 BARE_YES = re.compile(rf"^(有|有的|有啊|有有|有的有的){P}$")
 BACKCHANNEL = re.compile(r"^(嗯|恩|哦|噢|喔|en|o)+(呐|哪)?$")
 
+
+def parse_certain(raw: str, where: str = "rules.yaml") -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The near-certain rules from their YAML text, in order of precedence: (intent, one pattern that is
+    any of the entry's). Every problem is named with the entry and pattern it is in."""
+    doc = yaml.safe_load(raw)
+    if not isinstance(doc, dict) or set(doc) != {"rules"} or not isinstance(doc["rules"], list):
+        raise ValueError(f"{where}: must be a mapping with one key, rules, a list of entries")
+    out: list[tuple[str, re.Pattern[str]]] = []
+    for i, entry in enumerate(doc["rules"]):
+        at = f"{where}: rules[{i}]"
+        if not isinstance(entry, dict) or set(entry) != {"intent", "patterns"}:
+            raise ValueError(f"{at}: must have exactly intent and patterns")
+        intent, patterns = entry["intent"], entry["patterns"]
+        if intent not in BUILTIN_INTENTS:
+            raise ValueError(f"{at}.intent: {intent!r} is not a built-in intent (docs/intents.md)")
+        if intent in (seen for seen, _ in out):
+            raise ValueError(f"{at}.intent: {intent!r} has an entry already")
+        if not isinstance(patterns, list) or not patterns:
+            raise ValueError(f"{at}.patterns: must be a non-empty list of regular expressions")
+        for j, pattern in enumerate(patterns):
+            if not isinstance(pattern, str) or not pattern.strip():
+                raise ValueError(f"{at}.patterns[{j}]: must be a non-empty string")
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"{at}.patterns[{j}]: not a regular expression ({e}): {pattern}") from None
+        out.append((intent, _rx(*patterns)))
+    return tuple(out)
+
+
+def _load_certain() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    raw = resources.files("callbot.dialogue.nlu").joinpath("data", "rules.yaml").read_text("utf-8")
+    return parse_certain(raw)
+
+
+# The rules near-certain enough to decide before the learned model (precision 0.92-1.0 on replies written
+# apart from the training data), from data/rules.yaml; the rules below only speak when the model is unsure.
+CERTAIN: tuple[tuple[str, re.Pattern[str]], ...] = _load_certain()
 ORDER: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("abuse", ABUSE),
-    ("complaint", COMPLAINT),
-    ("hold_on", HOLD_ON),
-    ("repeat", REPEAT),
-    ("ask_human", ASK_HUMAN),
+    *CERTAIN,
     ("is_robot", IS_ROBOT),
     ("wrong_person", WRONG_PERSON),
-)
-# The rules near-certain enough to decide before the learned model (precision 0.92-1.0 on replies written
-# apart from the training data); the rest of ORDER and the rules below only speak when the model is unsure.
-CERTAIN: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("abuse", ABUSE),
-    ("complaint", COMPLAINT),
-    ("hold_on", HOLD_ON),
-    ("repeat", REPEAT),
-    ("ask_human", ASK_HUMAN),
 )
 QUESTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ask_source", ASK_SOURCE),
