@@ -13,6 +13,11 @@ stream at the early media, which is kept as frames marked `early`); a 2xx is ACK
 `SipLeg`; a final response becomes a dial result by the table in `results`; the ring timeout sends
 CANCEL and is NO_ANSWER. No response at all to the INVITE is CAN_NOT_CONNECT.
 
+Inbound calls (呼入): an INVITE for no call callbot knows becomes an `IncomingCall` (100 Trying at
+once; 488 when its offer has no codec callbot speaks) handed to the handler set with `on_incoming`
+(the inbound service: which line, which script, a free seat?), which rings it, answers it (a
+`SipLeg` like an outbound call's) or rejects it (404, 486). Without a handler every INVITE is 404.
+
 Until the speech layer lands, a leg speaks a prompt's recording when it is an 8 kHz 16-bit mono WAV,
 else `synthesize(text)` if the gateway was given one, else the prompt's length in silence; it hears
 DTMF (RFC 4733 and SIP INFO) and hang-ups, and reports no speech (`listen` times out as Silence).
@@ -58,16 +63,19 @@ from callbot.telephony.sip.dialog import (
     UacSettings,
     options_request,
 )
+from callbot.telephony.sip.message import SipMessage
 from callbot.telephony.sip.register import Registration, RegistrationSettings
 from callbot.telephony.sip.results import dial_status, sip_reason
-from callbot.telephony.sip.sdp import NoCommonCodec, SessionDescription, make_offer, read_answer
+from callbot.telephony.sip.sdp import NoCommonCodec, SessionDescription, answer_offer, make_offer, read_answer
 from callbot.telephony.sip.transport import SipEndpoint
 from callbot.telephony.sip.trunk import TrunkSettings
+from callbot.telephony.sip.uas import UasCall, UasSettings
 
-__all__ = ["SipGateway", "SipLeg", "TrunkCheck"]
+__all__ = ["IncomingCall", "SipGateway", "SipLeg", "TrunkCheck"]
 
 log = logging.getLogger(__name__)
 Synthesize = Callable[[str], Awaitable[bytes]]
+IncomingHandler = Callable[["IncomingCall"], Awaitable[None]]
 _CHARS_PER_SECOND = 4.5  # how long a prompt without audio lasts in silence, as the sim reckons it
 
 
@@ -109,6 +117,9 @@ class SipGateway:
         self._legs: set[SipLeg] = set()
         self._next_rtp_port: dict[tuple[int, int], int] = {}
         self._registrations: dict[str, Registration] = {}
+        self._incoming_handler: IncomingHandler | None = None
+        self._incoming: set[asyncio.Task[None]] = set()
+        self.endpoint.on_invite = self._on_invite
         self._closed = False
 
     @property
@@ -126,6 +137,58 @@ class SipGateway:
 
     def check_line_settings(self, settings: Mapping[str, Any]) -> None:
         TrunkSettings.parse(settings)
+
+    # --- inbound calls --------------------------------------------------------------------------------
+
+    def on_incoming(self, handler: IncomingHandler | None) -> None:
+        """Who decides about inbound calls (the inbound service); None: every INVITE is 404."""
+        self._incoming_handler = handler
+
+    @property
+    def incoming_calls(self) -> int:
+        """Inbound calls being decided or talking (their handlers still running)."""
+        return len(self._incoming)
+
+    def _on_invite(self, invite: SipMessage, source: tuple[str, int]) -> None:
+        _, port = self.local_address
+        call = UasCall(
+            invite,
+            UasSettings(
+                call_id=invite.call_id, local=(self.advertised_host, port), source=source, user_agent=self.user_agent
+            ),
+        )
+        incoming = IncomingCall(self, call)
+        self.endpoint.add(call, incoming.on_event)  # 100 Trying
+        now = asyncio.get_running_loop().time()
+        try:
+            offer = SessionDescription.parse(invite.body) if invite.body else None
+            if offer is None:
+                raise NoCommonCodec("the INVITE has no SDP offer (callbot answers only INVITEs with an offer)")
+            answer_offer(offer, self.advertised_host, 0)  # only to know now whether a codec matches
+        except (NoCommonCodec, ValueError) as exc:
+            log.info("sip %s: inbound INVITE refused: %s", call.call_id, exc)
+            self.endpoint.act(call, call.reject(now, 488))
+            return
+        handler = self._incoming_handler
+        if handler is None or self._closed:
+            self.endpoint.act(call, call.reject(now, 404, "No Inbound Route"))
+            return
+        log.info("sip %s: inbound call from %s to %s", call.call_id, call.caller or "?", call.callee or "?")
+        task = asyncio.get_running_loop().create_task(self._handle(handler, incoming), name=f"sip-in:{call.call_id}")
+        self._incoming.add(task)
+        task.add_done_callback(self._incoming.discard)
+
+    async def _handle(self, handler: IncomingHandler, incoming: IncomingCall) -> None:
+        try:
+            await handler(incoming)
+        except Exception:  # a broken handler loses this call only: the process keeps serving
+            log.exception("sip %s: the inbound call handler failed", incoming.sip_call_id)
+            incoming.reject(500)
+        finally:
+            if incoming.leg is not None:
+                await incoming.leg.hangup()
+            else:
+                incoming.reject(500)  # the handler neither answered nor rejected: do not leave it ringing
 
     async def start(self) -> None:
         """Bind the signalling socket (done by the first dial if not before). Idempotent."""
@@ -287,6 +350,10 @@ class SipGateway:
         if self._closed:
             return
         self._closed = True
+        for task in list(self._incoming):
+            task.cancel()
+        if self._incoming:
+            await asyncio.gather(*self._incoming, return_exceptions=True)
         for leg in list(self._legs):
             await leg.hangup()
         now = asyncio.get_running_loop().time()
@@ -307,6 +374,92 @@ class TrunkCheck:
     status: int | None
     reason: str
     rtt_ms: float | None
+
+
+class IncomingCall:
+    """An inbound INVITE waiting for callbot's decision: `ring`, `answer` or `reject` (once)."""
+
+    def __init__(self, gateway: SipGateway, call: UasCall) -> None:
+        self.gateway = gateway
+        self.call = call
+        self.leg: SipLeg | None = None
+        self.cancelled = asyncio.Event()  # the caller gave up (CANCEL) before the answer
+
+    @property
+    def caller(self) -> str:
+        return self.call.caller
+
+    @property
+    def callee(self) -> str:
+        return self.call.callee
+
+    @property
+    def sip_call_id(self) -> str:
+        return self.call.call_id
+
+    def on_event(self, event: CallEvent) -> None:
+        if self.leg is not None:
+            self.leg.on_event(event)
+        elif isinstance(event, Cancelled | Ended):
+            self.cancelled.set()
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def ring(self) -> None:
+        self.gateway.endpoint.act(self.call, self.call.ring(self._now()))
+
+    def reject(self, code: int, reason: str | None = None) -> None:
+        """Refuse the call (404 no such number, 486 no free seat, ...); nothing once answered."""
+        if self.call.state == "ringing":
+            self.gateway.endpoint.act(self.call, self.call.reject(self._now(), code, reason))
+
+    async def answer(self, call_id: str, line_settings: Mapping[str, Any] | None = None) -> SipLeg | None:
+        """Answer with 200 OK and open the media: the leg, or None when the caller hung up meanwhile
+        or the line's codecs match nothing offered (488). `line_settings` give the RTP port range,
+        the codec order and the public IP (a line without trunk settings: any port, PCMA then PCMU)."""
+        if self.call.state != "ringing" or self.cancelled.is_set():
+            return None
+        trunk = _inbound_trunk(line_settings or {}, self.gateway.decrypt)
+        try:
+            stream = await self.gateway._open_rtp(trunk)
+        except OSError as exc:
+            log.warning("sip %s: RTP: %s", self.sip_call_id, exc)
+            self.reject(503)
+            return None
+        host = trunk.public_ip or self.gateway.advertised_host
+        try:
+            offer = SessionDescription.parse(self.call.offer)
+            answer, media = answer_offer(
+                offer, host, stream.local_address[1], codecs=trunk.codecs, session_id=secrets.randbits(31)
+            )
+        except (NoCommonCodec, ValueError) as exc:
+            log.info("sip %s: %s", self.sip_call_id, exc)
+            stream.close()
+            self.reject(488)
+            return None
+        if self.call.state != "ringing" or self.cancelled.is_set():  # CANCEL came while the port was bound
+            stream.close()
+            return None
+        stream.set_media(media.remote, media.codec, media.payload_type, media.dtmf_payload_type)
+        leg = SipLeg(self.gateway, call_id, self.call, stream)
+        self.leg = leg
+        self.gateway._legs.add(leg)
+        self.gateway.endpoint.act(self.call, self.call.answer(self._now(), answer.to_bytes()))
+        stream.answered = True
+        stream.start_sending()
+        log.info("sip %s: answered the inbound call (%s)", self.sip_call_id, media.codec)
+        return leg
+
+
+def _inbound_trunk(line_settings: Mapping[str, Any], decrypt: Callable[[str], str] | None) -> TrunkSettings:
+    """The media settings of an inbound line: its trunk's when it has them, else the defaults."""
+    if isinstance(line_settings.get("sip"), Mapping):
+        try:
+            return TrunkSettings.parse(line_settings, decrypt=decrypt)
+        except Exception:  # a line saved before validation existed: answer with the defaults
+            log.warning("inbound line settings cannot be read; answering with the default media settings")
+    return TrunkSettings(host="127.0.0.1")
 
 
 class _Dialing:
@@ -437,7 +590,7 @@ class _Dialing:
 class SipLeg:
     """An answered SIP call as the robot's side sees it (see `callbot.telephony.gateway.CallLeg`)."""
 
-    def __init__(self, gateway: SipGateway, call_id: str, call: UacCall, stream: RtpStream) -> None:
+    def __init__(self, gateway: SipGateway, call_id: str, call: UacCall | UasCall, stream: RtpStream) -> None:
         self._gateway = gateway
         self._call_id = call_id
         self.call = call
@@ -458,6 +611,10 @@ class SipLeg:
     @property
     def sip_call_id(self) -> str:
         return self.call.settings.call_id
+
+    @property
+    def inbound(self) -> bool:
+        return isinstance(self.call, UasCall)
 
     @property
     def closed(self) -> bool:
@@ -484,8 +641,8 @@ class SipLeg:
             self._heard.put_nowait(Dtmf(event.digit))
         elif isinstance(event, MediaChanged):
             try:
-                offer = SessionDescription.parse(self.call.offer)
-                media = read_answer(offer, event.sdp)
+                ours = SessionDescription.parse(self.call.local_sdp or b"")
+                media = read_answer(ours, event.sdp)
             except (NoCommonCodec, ValueError) as exc:
                 log.warning("sip %s: ignoring a media change: %s", self.sip_call_id, exc)
                 return
