@@ -49,6 +49,10 @@ class CallRecord(Base):
     end_reason: Mapped[str] = mapped_column(String(32), default="")  # hangup, transfer, customer_hangup, ...
     hangup_by: Mapped[str] = mapped_column(String(16), default="")  # ROBOT | PERSON | "" (not answered)
     transferred_to: Mapped[str] = mapped_column(String(200), default="")
+    # "outbound" (the dialer called) or "inbound" (the customer called a line; `phone` is the caller).
+    direction: Mapped[str] = mapped_column(String(8), default="outbound", server_default="outbound")
+    # Recordings, relative to the recordings folder: both parties mixed, and the customer alone.
     recording_path: Mapped[str] = mapped_column(String(500), default="")
+    customer_recording_path: Mapped[str] = mapped_column(String(500), default="", server_default="")
     read: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
