@@ -103,6 +103,7 @@ async def run_workers(
     """The background parts of callbot: the dialer and the callback deliverer, until `stop` is set."""
     from callbot.callback.delivery import Deliverer, DelivererOptions
     from callbot.dialer.loop import Dialer, DialerOptions
+    from callbot.inbound.calls import InboundCalls, InboundOptions
     from callbot.telephony.sip.gateway import SipGateway
 
     single_process = store.dialect == "sqlite"
@@ -118,6 +119,8 @@ async def run_workers(
             sip = gateways.get("sip")
             assert isinstance(sip, SipGateway)
             group.create_task(keep_sip_registered(store, sip, stop), name="sip-registrations")
+            inbound = InboundOptions(lease_seconds=settings.lease_seconds, transfer_to=settings.transfer_to)
+            group.create_task(InboundCalls(store, sip, inbound).run(stop), name="sip-inbound")
         if deliverer:
             delivery = Deliverer(
                 store,
