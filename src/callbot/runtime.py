@@ -60,6 +60,7 @@ def build_gateways(settings: Settings, clock: Clock, secrets: SecretBox | None =
         sip_port=settings.sip_port,
         advertised_host=settings.sip_advertised_host or None,
         decrypt=secrets.decrypt if secrets is not None else None,
+        recordings_dir=settings.resolved_recordings_dir(),
     )
     return GatewayRegistry(SimGateway(clock=clock, speed=settings.sim_speed, seed=settings.sim_seed), sip)
 

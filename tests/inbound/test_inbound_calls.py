@@ -4,9 +4,11 @@ answers, hears the caller's key press, and the call is written as an inbound rec
 from __future__ import annotations
 
 import asyncio
+import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sipp_peer import Sipp, needs_sipp
 from sqlalchemy import select
@@ -75,8 +77,8 @@ async def test_a_line_names_an_inbound_script_that_exists(store: Store) -> None:
 
 
 @pytest.fixture
-async def inbound(store: Store) -> AsyncIterator[tuple[SipGateway, InboundCalls]]:
-    gateway = SipGateway(sip_port=0)
+async def inbound(store: Store, tmp_path: Path) -> AsyncIterator[tuple[SipGateway, InboundCalls]]:
+    gateway = SipGateway(sip_port=0, recordings_dir=tmp_path / "recordings")
     calls = InboundCalls(store, gateway, InboundOptions(check_every_s=0.1))
     stop = asyncio.Event()
     runner = asyncio.create_task(calls.run(stop))
@@ -134,6 +136,12 @@ async def test_an_inbound_call_runs_the_lines_script_and_is_recorded(
         task = await tx.session.get(Task, record.task_id)
     assert task is not None and task.name == f"呼入 {DID}" and task.customer_count == 1
     assert calls.answered == 1 and gateway.open_legs == 0
+    # The caller's audio (a pcap of speech) is in the customer's recording, which lasts as long as the call.
+    with wave.open(str(tmp_path / "recordings" / record.customer_recording_path)) as wav:
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    assert abs(len(pcm) / 8000 - record.chat_seconds) <= 1.0
+    frames = pcm[: len(pcm) // 160 * 160].reshape(-1, 160).astype(np.int32)
+    assert (np.abs(frames).mean(axis=1) > 300).sum() >= 25, "the caller's speech is missing from the recording"
 
 
 @needs_sipp

@@ -38,6 +38,9 @@ class CallOutcome:
     end_reason: str = ""
     hangup_by: str = ""  # ROBOT | PERSON
     transferred_to: str = ""
+    # Recordings of an answered call, relative to the recordings folder: both parties, the customer alone.
+    recording_path: str = ""
+    customer_recording_path: str = ""
 
     @property
     def answered(self) -> bool:
@@ -69,6 +72,7 @@ def answered(
     failed: bool,
     ended_by_customer: bool,
     transferred_to: str,
+    recordings: tuple[str, str] = ("", ""),
 ) -> CallOutcome:
     """An answered call, graded on what was said. `cut`: the platform stopped it (interrupted);
     `failed`: a fault ended it (system_error, unless the dialogue had already ended)."""
@@ -89,6 +93,8 @@ def answered(
         end_reason=end,
         hangup_by="" if transferred_to else by,
         transferred_to=transferred_to,
+        recording_path=recordings[0],
+        customer_recording_path=recordings[1],
     )
 
 

@@ -409,6 +409,8 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> Written:
                 "end_reason": o.end_reason,
                 "hangup_by": o.hangup_by,
                 "transferred_to": o.transferred_to,
+                "recording_path": o.recording_path,
+                "customer_recording_path": o.customer_recording_path,
                 "created_at": now,
             }
         )

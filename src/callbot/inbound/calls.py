@@ -149,6 +149,7 @@ class InboundCalls:
             return unanswered(CallResult.NO_ANSWER.value, ring, "the caller hung up before the answer")
         self.answered += 1
         end = await CallSession(leg, script.engine, state, transfer_to=self.options.transfer_to).run()
+        recordings = await leg.save_recording()
         return answered(
             script.document,
             end.state,
@@ -158,6 +159,7 @@ class InboundCalls:
             failed=end.failed,
             ended_by_customer=leg.ended_by == "customer",
             transferred_to=end.transferred_to,
+            recordings=recordings,
         )
 
     async def _write(self, attempt: FinishedAttempt) -> None:

@@ -18,6 +18,11 @@ once; 488 when its offer has no codec callbot speaks) handed to the handler set 
 (the inbound service: which line, which script, a free seat?), which rings it, answers it (a
 `SipLeg` like an outbound call's) or rejects it (404, 486). Without a handler every INVITE is 404.
 
+Recordings: with a `recordings_dir`, every answered call is recorded from the answer to the end (the
+leg's `RtpStream` taps both directions); `SipLeg.save_recording` writes the mixed and the
+customer-only WAV under `<recordings_dir>/<yyyy-mm-dd>/` once the call is over and returns their
+paths relative to the folder (what the record keeps).
+
 Until the speech layer lands, a leg speaks a prompt's recording when it is an 8 kHz 16-bit mono WAV,
 else `synthesize(text)` if the gateway was given one, else the prompt's length in silence; it hears
 DTMF (RFC 4733 and SIP INFO) and hang-ups, and reports no speech (`listen` times out as Silence).
@@ -29,10 +34,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 import wave
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,6 +107,7 @@ class SipGateway:
         inactivity_timeout_s: float = 30.0,
         synthesize: Synthesize | None = None,
         decrypt: Callable[[str], str] | None = None,
+        recordings_dir: Path | None = None,
         name: str = "sip",
     ) -> None:
         self._name = name
@@ -113,6 +121,7 @@ class SipGateway:
         self.inactivity_timeout_s = inactivity_timeout_s
         self.synthesize = synthesize
         self.decrypt = decrypt  # turns a line's stored `password_encrypted` back into its password
+        self.recordings_dir = recordings_dir  # None: calls are not recorded
         self._started: asyncio.Future[None] | None = None
         self._legs: set[SipLeg] = set()
         self._next_rtp_port: dict[tuple[int, int], int] = {}
@@ -603,6 +612,9 @@ class SipLeg:
         self._ended_at: float | None = None
         stream.on_dtmf = lambda digit: self._heard.put_nowait(Dtmf(digit))
         stream.on_inactive = self._on_inactive
+        if gateway.recordings_dir is not None:
+            stream.start_recording()
+        self._saved: tuple[str, str] | None = None
 
     @property
     def call_id(self) -> str:
@@ -659,10 +671,43 @@ class SipLeg:
         self._ended_by = by
         self.end_reason = reason
         self._ended_at = asyncio.get_running_loop().time()
+        stats = self.audio.stats
+        log.info(
+            "sip %s: ended after %.1f s (%s); RTP sent %d, received %d, bad %d, foreign %d",
+            self.sip_call_id,
+            self.elapsed_s,
+            reason,
+            stats.sent,
+            stats.received,
+            stats.bad,
+            stats.foreign,
+        )
         self.audio.close()
         self._ended.set()
         self._heard.put_nowait(Hangup())
         self._gateway._forget(self)
+
+    async def save_recording(self) -> tuple[str, str]:
+        """Write the call's recording once it is over: (mixed, customer-only) paths relative to the
+        gateway's `recordings_dir`, or ("", "") when calls are not recorded or the write failed."""
+        if self._saved is not None:
+            return self._saved
+        recording, folder = self.audio.recording, self._gateway.recordings_dir
+        if recording is None or folder is None or not recording.robot:
+            self._saved = ("", "")
+            return self._saved
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", self._call_id)[:80] + "-" + secrets.token_hex(3)
+        day = date.today().isoformat()
+        mixed, customer = f"{day}/{name}.wav", f"{day}/{name}.customer.wav"
+        try:
+            await asyncio.to_thread(recording.write, folder / mixed, folder / customer)
+        except OSError as exc:  # a full disk loses the recording, not the call's record
+            log.error("sip %s: the recording could not be written: %s", self.sip_call_id, exc)
+            self._saved = ("", "")
+            return self._saved
+        self.audio.recording = None  # the frames are on disk: free them
+        self._saved = (mixed, customer)
+        return self._saved
 
     # --- CallLeg --------------------------------------------------------------------------------------
 
