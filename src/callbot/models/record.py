@@ -54,5 +54,7 @@ class CallRecord(Base):
     # Recordings, relative to the recordings folder: both parties mixed, and the customer alone.
     recording_path: Mapped[str] = mapped_column(String(500), default="")
     customer_recording_path: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # When the retention setting deleted the files (the paths are cleared then): the record says so.
+    recording_deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     read: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
