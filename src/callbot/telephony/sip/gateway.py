@@ -65,12 +65,14 @@ from callbot.telephony.sip.dialog import (
     Ended,
     MediaChanged,
     Progress,
+    ReferAnswered,
     Rejected,
+    TransferProgress,
     UacCall,
     UacSettings,
     options_request,
 )
-from callbot.telephony.sip.message import SipMessage
+from callbot.telephony.sip.message import SipMessage, SipUri
 from callbot.telephony.sip.register import Registration, RegistrationSettings
 from callbot.telephony.sip.results import dial_status, sip_reason
 from callbot.telephony.sip.sdp import NoCommonCodec, SessionDescription, answer_offer, make_offer, read_answer
@@ -451,7 +453,7 @@ class IncomingCall:
             stream.close()
             return None
         stream.set_media(media.remote, media.codec, media.payload_type, media.dtmf_payload_type)
-        leg = SipLeg(self.gateway, call_id, self.call, stream)
+        leg = SipLeg(self.gateway, call_id, self.call, stream, line_settings=line_settings, caller=self.callee)
         self.leg = leg
         self.gateway._legs.add(leg)
         self.gateway.endpoint.act(self.call, self.call.answer(self._now(), answer.to_bytes()))
@@ -567,7 +569,14 @@ class _Dialing:
                 return DialOutcome(DialStatus.CAN_NOT_CONNECT, ring, None, "the answer has no codec callbot offered")
             self.stream.answered = True
             self.stream.start_sending()
-            leg = SipLeg(self.gateway, self.request.call_id, self.call, self.stream)
+            leg = SipLeg(
+                self.gateway,
+                self.request.call_id,
+                self.call,
+                self.stream,
+                line_settings=self.request.line_settings,
+                caller=self.request.caller,
+            )
             self.leg = leg
             self.gateway._legs.add(leg)
             log.info("sip %s: answered after %.2f s (%s)", self.call_id, ring, self.stream.codec)
@@ -599,8 +608,25 @@ class _Dialing:
 class SipLeg:
     """An answered SIP call as the robot's side sees it (see `callbot.telephony.gateway.CallLeg`)."""
 
-    def __init__(self, gateway: SipGateway, call_id: str, call: UacCall | UasCall, stream: RtpStream) -> None:
+    def __init__(
+        self,
+        gateway: SipGateway,
+        call_id: str,
+        call: UacCall | UasCall,
+        stream: RtpStream,
+        *,
+        line_settings: Mapping[str, Any] | None = None,
+        caller: str = "",
+    ) -> None:
         self._gateway = gateway
+        self._line_settings = line_settings or {}
+        self._caller = caller
+        # How a transfer went, for the record: "" (none), "referred" (the far end took the REFER),
+        # "bridged" (REFER refused; the agent answered a second call and the two were joined), or
+        # "agent not reached: <result>" (REFER refused and the agent's call failed).
+        self.transfer_status = ""
+        self.agent: SipLeg | None = None  # the agent's leg of a bridged transfer
+        self._refer: asyncio.Future[ReferAnswered] | None = None
         self._call_id = call_id
         self.call = call
         self.audio = stream
@@ -647,7 +673,12 @@ class SipLeg:
     # --- events from the signalling and the stream ----------------------------------------------------
 
     def on_event(self, event: CallEvent) -> None:
-        if isinstance(event, Ended) and event.by == "remote":
+        if isinstance(event, ReferAnswered):
+            if self._refer is not None and not self._refer.done():
+                self._refer.set_result(event)
+        elif isinstance(event, TransferProgress):
+            log.info("sip %s: transfer progress %d", self.sip_call_id, event.code)
+        elif isinstance(event, Ended) and event.by == "remote":
             self._end("customer", "BYE from the far end")
         elif isinstance(event, DtmfReceived):
             self._heard.put_nowait(Dtmf(event.digit))
@@ -747,8 +778,78 @@ class SipLeg:
         except TimeoutError:
             return Silence()
 
-    async def transfer(self, target: str) -> bool:
-        return False  # REFER and the bridged second leg come with the transfer work; the call goes on
+    async def transfer(self, target: str, *, refer_wait_s: float = 8.0) -> bool:
+        """Hand the customer to `target` (a number, or a SIP URI "sip:agent@pbx:5060"): REFER first (the
+        far end calls the agent and callbot leaves the call); when the far end refuses or ignores REFER
+        (or the call is inbound), callbot dials the agent on a second leg and joins the two legs' audio
+        until either hangs up. True when the customer reached the agent (or the REFER was taken)."""
+        if self.closed:
+            return False
+        if isinstance(self.call, UacCall):
+            answer = await self._send_refer(self._refer_uri(target), refer_wait_s)
+            if answer is not None and 200 <= answer.code < 300:
+                self.transfer_status = "referred"
+                log.info("sip %s: transferred to %s by REFER", self.sip_call_id, target)
+                with contextlib.suppress(Exception):  # blind transfer: our part of the call is over
+                    self._gateway.endpoint.act(self.call, self.call.hangup(asyncio.get_running_loop().time()))
+                self._end("transfer", f"transferred to {target} by REFER")
+                return True
+            why = f"{answer.code} {answer.reason}" if answer is not None else "no answer"
+            log.info("sip %s: REFER refused (%s); dialling %s", self.sip_call_id, why, target)
+        return await self._bridge_to(target)
+
+    def _refer_uri(self, target: str) -> str:
+        if target.startswith(("sip:", "sips:")):
+            return target
+        assert isinstance(self.call, UacCall)
+        host, port = self.call.settings.destination
+        return f"sip:{target}@{host}" + (f":{port}" if port != 5060 else "")
+
+    async def _send_refer(self, uri: str, wait_s: float) -> ReferAnswered | None:
+        assert isinstance(self.call, UacCall)
+        refer: asyncio.Future[ReferAnswered] = asyncio.get_running_loop().create_future()
+        self._refer = refer
+        self._gateway.endpoint.act(self.call, self.call.refer(asyncio.get_running_loop().time(), uri))
+        ended = asyncio.ensure_future(self._ended.wait())
+        waiters: set[asyncio.Future[Any]] = {refer, ended}
+        try:
+            await asyncio.wait(waiters, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+        return refer.result() if refer.done() else None
+
+    async def _bridge_to(self, target: str) -> bool:
+        """Dial the agent and join the two calls' audio until either side hangs up."""
+        settings, callee = _agent_route(self._line_settings, target)
+        request = DialRequest(
+            call_id=f"{self._call_id}-agent",
+            caller=self._caller,
+            callee=callee,
+            line_settings=settings,
+            ring_timeout_s=30.0,
+        )
+        dialled = await self._gateway.dial(request)
+        agent = dialled.leg
+        if not isinstance(agent, SipLeg):
+            self.transfer_status = f"agent not reached: {dialled.status.value} {dialled.reason}".strip()
+            log.info("sip %s: the agent %s was not reached: %s", self.sip_call_id, target, self.transfer_status)
+            return False
+        if self.closed:  # the customer left while the agent's phone rang
+            await agent.hangup()
+            self.transfer_status = "agent not reached: the customer hung up"
+            return False
+        self.transfer_status = "bridged"
+        self.agent = agent
+        log.info("sip %s: joined with the agent %s (%s)", self.sip_call_id, target, agent.sip_call_id)
+        pumps = [asyncio.ensure_future(_pump(self, agent)), asyncio.ensure_future(_pump(agent, self))]
+        ends = [asyncio.ensure_future(self._ended.wait()), asyncio.ensure_future(agent._ended.wait())]
+        try:
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (*pumps, *ends):
+                task.cancel()
+            await agent.hangup()
+        return True
 
     async def hangup(self) -> None:
         if self.closed:
@@ -756,6 +857,27 @@ class SipLeg:
         with contextlib.suppress(Exception):  # never raises: the leg is closed whatever the socket says
             self._gateway.endpoint.act(self.call, self.call.hangup(asyncio.get_running_loop().time()))
         self._end("robot", "hung up by the robot")
+
+
+async def _pump(source: SipLeg, target: SipLeg) -> None:
+    """One direction of a bridged call: every frame heard on `source` is played on `target` (decoded and
+    encoded again, so the two legs may speak different codecs)."""
+    source.audio.received.clear()  # what was heard before the bridge is not replayed
+    async for frame in source.audio.frames():
+        if target.closed:
+            return
+        target.audio.play_pcm(frame.pcm)
+
+
+def _agent_route(line_settings: Mapping[str, Any], target: str) -> tuple[dict[str, Any], str]:
+    """How to reach a transfer target: a SIP URI with a host goes straight there (keeping the line's media
+    settings); a number goes out on the line's own trunk."""
+    if not target.startswith(("sip:", "sips:")):
+        return dict(line_settings), target
+    uri = SipUri.parse(target)
+    sip = line_settings.get("sip") if isinstance(line_settings.get("sip"), Mapping) else {}
+    media = {k: v for k, v in dict(sip or {}).items() if k in ("codecs", "public_ip", "rtp_port_min", "rtp_port_max")}
+    return {"sip": {**media, "host": uri.host, "port": uri.port or 5060}}, uri.user or "agent"
 
 
 def _read_wav_8k(path: Path) -> bytes | None:
