@@ -256,6 +256,7 @@ async def place_call(
         ended_by_customer=leg.ended_by == "customer",
         transferred_to=end.transferred_to,
         recordings=recordings,
+        transfer_status=str(getattr(leg, "transfer_status", "")),  # legs that can transfer say how it went
     )
 
 

@@ -409,6 +409,7 @@ async def finish(tx: Tx, attempts: Sequence[FinishedAttempt]) -> Written:
                 "end_reason": o.end_reason,
                 "hangup_by": o.hangup_by,
                 "transferred_to": o.transferred_to,
+                "transfer_status": o.transfer_status,
                 "recording_path": o.recording_path,
                 "customer_recording_path": o.customer_recording_path,
                 "created_at": now,

@@ -160,6 +160,7 @@ class InboundCalls:
             ended_by_customer=leg.ended_by == "customer",
             transferred_to=end.transferred_to,
             recordings=recordings,
+            transfer_status=leg.transfer_status,
         )
 
     async def _write(self, attempt: FinishedAttempt) -> None:

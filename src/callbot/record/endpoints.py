@@ -44,6 +44,7 @@ class RecordRead(ReadModel):
     end_reason: str
     hangup_by: str
     transferred_to: str
+    transfer_status: str
     direction: str
     # Recording files, relative to the recordings folder ("" when none); GET .../recording serves them.
     recording_path: str
