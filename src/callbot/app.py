@@ -60,11 +60,19 @@ def create_app(
     v1 = APIRouter(prefix="/api/v1")
 
     @v1.get("/health", tags=["health"], summary="Liveness and database check (no authentication)")
-    async def health(tx: WriteTx) -> dict[str, str]:
-        from sqlalchemy import text
+    async def health(tx: WriteTx) -> dict[str, str | int]:
+        from sqlalchemy import func, select
 
-        await tx.session.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__, "database": store.dialect}
+        from callbot.models import Customer, Line
+        from callbot.models.enums import CustomerStatus
+
+        # Calls in progress on SIP lines, outbound and inbound, of every worker (counted from the store).
+        sip_calls = await tx.session.scalar(
+            select(func.count(Customer.id))
+            .join(Line, Line.id == Customer.dial_line_id)
+            .where(Customer.status == CustomerStatus.DIALLING, Line.gateway == "sip")
+        )
+        return {"status": "ok", "version": __version__, "database": store.dialect, "sip_calls": int(sip_calls or 0)}
 
     for router in (
         tenant_router,

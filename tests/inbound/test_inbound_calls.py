@@ -8,11 +8,13 @@ import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from sipp_peer import Sipp, needs_sipp
 from sqlalchemy import select
 
+from callbot.app import create_app
 from callbot.errors import ValidationFailed
 from callbot.inbound import service as inbound_service
 from callbot.inbound.calls import InboundCalls, InboundOptions
@@ -173,3 +175,13 @@ async def test_unknown_number_404_no_free_seat_486_no_common_codec_488(
     finally:
         caller.stop()
     assert calls.refused == 2 and gateway.open_legs == 0
+
+
+async def test_health_counts_sip_calls_in_progress(store: Store) -> None:
+    _, line = await _hotline(store)
+    app = create_app(store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://callbot.test") as http:
+        assert (await http.get("/api/v1/health")).json()["sip_calls"] == 0
+        async with store.transaction() as tx:
+            assert await inbound_service.begin_call(tx, line, "13900000000", owner="test", lease_seconds=60)
+        assert (await http.get("/api/v1/health")).json()["sip_calls"] == 1
