@@ -18,6 +18,9 @@ once; 488 when its offer has no codec callbot speaks) handed to the handler set 
 (the inbound service: which line, which script, a free seat?), which rings it, answers it (a
 `SipLeg` like an outbound call's) or rejects it (404, 486). Without a handler every INVITE is 404.
 
+Transfer: `SipLeg.transfer` sends REFER; when the far end refuses it (or the call is inbound) it dials
+the agent on a second leg and joins the two legs' audio; `transfer_status` says which happened.
+
 Recordings: with a `recordings_dir`, every answered call is recorded from the answer to the end (the
 leg's `RtpStream` taps both directions); `SipLeg.save_recording` writes the mixed and the
 customer-only WAV under `<recordings_dir>/<yyyy-mm-dd>/` once the call is over and returns their
