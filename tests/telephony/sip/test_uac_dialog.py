@@ -224,3 +224,15 @@ def test_a_refer_nobody_answers_is_reported_as_408() -> None:
         now = call.next_deadline
         events = _events(call.tick(now))
     assert events == [ReferAnswered(408, "no answer to REFER")] and now == 1.0 + 32.0
+
+
+def test_a_retransmitted_reinvite_gets_the_same_200() -> None:
+    call = _call()
+    _answered(call)
+    new_sdp = make_offer("10.1.1.3", 40002, codecs=("PCMA",)).to_bytes()
+    reinvite = _request("INVITE", call, 6, body=new_sdp)
+    first = call.receive(reinvite, 2.0)
+    (ok,) = _sent(first)
+    assert ok.status == 200 and any(isinstance(e, MediaChanged) for e in _events(first))
+    again = call.receive(reinvite, 2.5)
+    assert [m.to_bytes() for m in _sent(again)] == [ok.to_bytes()] and _events(again) == []

@@ -12,8 +12,8 @@ its transaction; 401/407 are answered once with Digest credentials; `cancel` sen
 provisional response has come (RFC 3261 §9.1); `hangup` sends BYE. In the dialog it answers BYE,
 re-INVITE and UPDATE (with the current local SDP, so the call carries on), INFO (DTMF) and OPTIONS;
 non-INVITE requests it sends (BYE, CANCEL) are retransmitted by Timer E until their final response.
-Over UDP only; a 2xx callbot sends to a re-INVITE is not retransmitted (the far end's re-INVITE
-retransmission is answered again instead).
+Over UDP only; a 2xx callbot sends to a re-INVITE is not retransmitted (a retransmission of the
+re-INVITE is answered with the same 200 instead).
 """
 
 from __future__ import annotations
@@ -200,6 +200,7 @@ class UacCall:
     _auth_tried: set[str] = field(default_factory=set)
     _auth_header: tuple[str, str] | None = None
     _invite_cseq: int = 1
+    _reinvites: dict[str, Send] = field(default_factory=dict)  # branch -> the 200 sent to that re-INVITE
 
     # --- requests callbot sends -----------------------------------------------------------------------
 
@@ -492,6 +493,9 @@ class UacCall:
         if method in ("INVITE", "UPDATE"):
             if method == "INVITE" and self.state != "confirmed":
                 return [self._respond(request, 491 if self.state == "proceeding" else 481, "Request Pending")]
+            branch = request.top_via().branch
+            if method == "INVITE" and branch in self._reinvites:
+                return [self._reinvites[branch]]  # a retransmitted re-INVITE: the same 200, no new media change
             actions: list[Action] = []
             sdp = _sdp_of(request)
             if sdp is not None:
@@ -499,6 +503,8 @@ class UacCall:
             # A re-INVITE always gets our SDP (an offer-less one needs our offer); an UPDATE only when it had one.
             body = (self.local_sdp or b"") if (sdp is not None or method == "INVITE") else b""
             response = self._respond(request, 200, body=body, contact=True)
+            if method == "INVITE":
+                self._reinvites[branch] = response
             return [response, *actions]
         if method == "INFO":
             digit = parse_dtmf_info(request.content_type, request.body)
