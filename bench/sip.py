@@ -7,7 +7,10 @@
 (b) Set-ups: `--setups` calls answered and hung up at once (INVITE/180/200/ACK/BYE), `--concurrency`
     at a time, callbot → SIPp UAS, then a SIPp UAC → the same kind of UAS in the same run; their ratio.
 
-    .venv/bin/python bench/sip.py [--calls 500] [--hold 10] [--setups 1000] [--concurrency 50] [--nice -10]
+    .venv/bin/python bench/sip.py [--calls 500] [--hold 10] [--setups 1000] [--concurrency 50] [--nice -10] [--record]
+
+`--record` records every held call (both directions tapped every tick, as a server with a recordings
+folder does), to see what recording costs.
 
 On a shared machine the pacing figure measures the scheduler as much as callbot: a media process
 that waits for a core behind others misses its deadlines whatever its own CPU use; `--nice` runs it
@@ -68,10 +71,11 @@ def request(port: int, n: int, ring_timeout_s: float = 10.0) -> DialRequest:
     )
 
 
-async def held_calls(calls: int, hold: float, workdir: Path) -> tuple[int, float, float]:
+async def held_calls(calls: int, hold: float, workdir: Path, record: bool = False) -> tuple[int, float, float]:
     port, media = free_port(), free_port() & ~1
     sipp = sipp_uas(port, media, calls, workdir, scenario=["-sf", str(ANSWER), "-rtp_echo"])
-    gateway = SipGateway(sip_port=0, inactivity_timeout_s=3600)
+    recordings = workdir / "recordings" if record else None  # every call taps both directions, as in production
+    gateway = SipGateway(sip_port=0, inactivity_timeout_s=3600, recordings_dir=recordings)
     try:
         gate = asyncio.Semaphore(50)
 
@@ -160,6 +164,7 @@ def main() -> None:
     parser.add_argument("--hold", type=float, default=10.0)
     parser.add_argument("--setups", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--record", action="store_true", help="record the held calls (recordings_dir set)")
     parser.add_argument(
         "--nice",
         type=int,
@@ -173,7 +178,7 @@ def main() -> None:
         sys.exit("sipp not found: scripts/setup.sh test installs Debian's sip-tester")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        calls, p99, cpu = asyncio.run(held_calls(args.calls, args.hold, workdir))
+        calls, p99, cpu = asyncio.run(held_calls(args.calls, args.hold, workdir, args.record))
         ours = asyncio.run(callbot_setups(args.setups, args.concurrency, workdir))
         theirs = sipp_setups(args.setups, args.concurrency, workdir)
     print(

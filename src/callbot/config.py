@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     sip_host: str = "127.0.0.1"
     sip_port: int = 5060
     sip_advertised_host: str = ""
+    # Call recordings (WAV: both parties mixed, and the customer alone); unset: data_dir / "recordings".
+    recordings_dir: Path | None = None
+    # Recordings older than this many days are deleted by the worker (their records say so); 0 keeps them.
+    recording_retention_days: int = 0
     callback_timeout_seconds: float = 10.0
     # Callbacks go to public addresses only. Hosts, addresses and CIDR ranges (comma separated) that they
     # may reach although they are not public, e.g. "127.0.0.1" for `callbot callback listen`, or
@@ -41,6 +45,9 @@ class Settings(BaseSettings):
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def resolved_recordings_dir(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
 
     def sqlite_path(self) -> Path:
         return self.data_dir / "callbot.db"

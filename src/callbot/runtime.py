@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from callbot.config import Settings
@@ -60,6 +61,7 @@ def build_gateways(settings: Settings, clock: Clock, secrets: SecretBox | None =
         sip_port=settings.sip_port,
         advertised_host=settings.sip_advertised_host or None,
         decrypt=secrets.decrypt if secrets is not None else None,
+        recordings_dir=settings.resolved_recordings_dir(),
     )
     return GatewayRegistry(SimGateway(clock=clock, speed=settings.sim_speed, seed=settings.sim_seed), sip)
 
@@ -69,12 +71,16 @@ def build_renderers(public_url: str = "", recording_key: str = "") -> dict[str, 
     from callbot.api.dialects.digelao.options import DigelaoOptions
     from callbot.api.dialects.yiwise.delivery import YiwiseRenderer
     from callbot.api.dialects.yiwise.options import YiwiseOptions
+    from callbot.app import recording_links
     from callbot.callback.native import NativeRenderer
 
+    yiwise = YiwiseOptions(
+        public_url=public_url, recording_token=recording_links(recording_key) if recording_key else None
+    )
     renderers: dict[str, Renderer] = {
         "native": NativeRenderer(),
-        "yiwise": YiwiseRenderer(YiwiseOptions(public_url=public_url)),
-        "yiwise2023": YiwiseRenderer(YiwiseOptions(public_url=public_url), encrypted=True),
+        "yiwise": YiwiseRenderer(yiwise),
+        "yiwise2023": YiwiseRenderer(yiwise, encrypted=True),
         "digelao": DigelaoRenderer(DigelaoOptions(public_url=public_url, recording_key=recording_key)),
     }
     return renderers
@@ -97,12 +103,34 @@ async def keep_sip_registered(store: Store, gateway: SipGateway, stop: asyncio.E
             await asyncio.wait_for(stop.wait(), every_s)
 
 
+async def expire_recordings(
+    store: Store, folder: Path, days: int, stop: asyncio.Event, every_s: float = 3600.0
+) -> None:
+    """Delete recordings older than `days` days (see `callbot.record.recordings`), hourly, until `stop`."""
+    from callbot.record.recordings import delete_expired
+
+    while not stop.is_set():
+        try:
+            while True:  # in batches, each its own transaction
+                async with store.transaction() as tx:
+                    deleted = await delete_expired(tx, folder, days)
+                if deleted:
+                    log.info("deleted the recordings of %d call(s) older than %d days", deleted, days)
+                if deleted < 500:
+                    break
+        except Exception:  # the store or the disk hiccuped: try again next round
+            log.exception("deleting expired recordings failed; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+
+
 async def run_workers(
     store: Store, settings: Settings, stop: asyncio.Event, *, dialer: bool = True, deliverer: bool = True
 ) -> None:
     """The background parts of callbot: the dialer and the callback deliverer, until `stop` is set."""
     from callbot.callback.delivery import Deliverer, DelivererOptions
     from callbot.dialer.loop import Dialer, DialerOptions
+    from callbot.inbound.calls import InboundCalls, InboundOptions
     from callbot.telephony.sip.gateway import SipGateway
 
     single_process = store.dialect == "sqlite"
@@ -118,6 +146,11 @@ async def run_workers(
             sip = gateways.get("sip")
             assert isinstance(sip, SipGateway)
             group.create_task(keep_sip_registered(store, sip, stop), name="sip-registrations")
+            inbound = InboundOptions(lease_seconds=settings.lease_seconds, transfer_to=settings.transfer_to)
+            group.create_task(InboundCalls(store, sip, inbound).run(stop), name="sip-inbound")
+            if settings.recording_retention_days > 0:
+                folder, days = settings.resolved_recordings_dir(), settings.recording_retention_days
+                group.create_task(expire_recordings(store, folder, days, stop), name="recording-retention")
         if deliverer:
             delivery = Deliverer(
                 store,

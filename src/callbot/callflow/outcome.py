@@ -38,6 +38,10 @@ class CallOutcome:
     end_reason: str = ""
     hangup_by: HangupBy = HangupBy.NOBODY
     transferred_to: str = ""
+    transfer_status: str = ""  # how a transfer went (see `CallRecord.transfer_status`)
+    # Recordings of an answered call, relative to the recordings folder: both parties, the customer alone.
+    recording_path: str = ""
+    customer_recording_path: str = ""
 
     @property
     def answered(self) -> bool:
@@ -73,6 +77,8 @@ def answered(
     failed: bool,
     ended_by_customer: bool,
     transferred_to: str,
+    recordings: tuple[str, str] = ("", ""),
+    transfer_status: str = "",
 ) -> CallOutcome:
     """An answered call, graded on what was said. `cut`: the platform stopped it (interrupted);
     `failed`: a fault ended it (system_error, unless the dialogue had already ended)."""
@@ -93,6 +99,9 @@ def answered(
         end_reason=end,
         hangup_by=HangupBy.NOBODY if transferred_to else by,
         transferred_to=transferred_to,
+        transfer_status=transfer_status[:200],
+        recording_path=recordings[0],
+        customer_recording_path=recordings[1],
     )
 
 

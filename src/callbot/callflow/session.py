@@ -59,6 +59,7 @@ __all__ = [
     "SessionEnd",
     "interrupted",
     "place_call",
+    "saved_recording",
     "unanswered",
 ]
 
@@ -244,6 +245,7 @@ async def place_call(
         return unanswered(status, outcome.ring_seconds, outcome.reason)
     leg = outcome.leg
     end = await CallSession(leg, engine, state, transfer_to=transfer_to, held=held).run()
+    recordings = await saved_recording(leg)
     return answered(
         script,
         end.state,
@@ -253,4 +255,20 @@ async def place_call(
         failed=end.failed,
         ended_by_customer=leg.ended_by == "customer",
         transferred_to=end.transferred_to,
+        recordings=recordings,
+        transfer_status=str(getattr(leg, "transfer_status", "")),  # legs that can transfer say how it went
     )
+
+
+async def saved_recording(leg: CallLeg) -> tuple[str, str]:
+    """The recording files of an ended call (mixed, customer-only), when its leg records audio (a SIP
+    leg's `save_recording`); ("", "") for legs that carry no audio (the sim, a text chat)."""
+    save = getattr(leg, "save_recording", None)
+    if save is None:
+        return ("", "")
+    try:
+        paths = await save()
+    except Exception:  # the record of the call matters more than its recording
+        log.exception("call %s: saving the recording failed", leg.call_id)
+        return ("", "")
+    return (str(paths[0]), str(paths[1]))

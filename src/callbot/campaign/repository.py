@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import exists, func, insert, or_, select, update
 
 from callbot.kit.db import Tx
-from callbot.models import CallRecord, Customer, Tenant
+from callbot.models import CallRecord, Customer, Line, Tenant
 from callbot.models.enums import CallResult, CustomerStatus
 
 
@@ -178,3 +178,13 @@ async def stale_attempts(tx: Tx, expired_before: datetime | None) -> list[Custom
     if expired_before is not None:
         query = query.where(Customer.lease_expires_at < expired_before)
     return list(await tx.session.scalars(query.with_for_update(skip_locked=True)))
+
+
+async def dialling_on_gateway(tx: Tx, gateway: str) -> int:
+    """Customers in a call (dialling or talking) on lines of one gateway, of every tenant and worker."""
+    count = await tx.session.scalar(
+        select(func.count(Customer.id))
+        .join(Line, Line.id == Customer.dial_line_id)
+        .where(Customer.status == CustomerStatus.DIALLING, Line.gateway == gateway)
+    )
+    return int(count or 0)

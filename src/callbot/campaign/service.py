@@ -334,6 +334,9 @@ def _record_row(a: FinishedAttempt, now: datetime) -> dict[str, Any]:
         "end_reason": o.end_reason,
         "hangup_by": o.hangup_by,
         "transferred_to": o.transferred_to,
+        "transfer_status": o.transfer_status,
+        "recording_path": o.recording_path,
+        "customer_recording_path": o.customer_recording_path,
         "created_at": now,
     }
 
@@ -423,3 +426,8 @@ async def recover_interrupted(tx: Tx, *, grace: timedelta, all_leases: bool = Fa
         for c in stale
     ]
     return len((await finish(tx, attempts)).record_ids)
+
+
+async def calls_in_progress(tx: Tx, *, gateway: str) -> int:
+    """Calls in progress on one gateway's lines, outbound and inbound, of every worker (counted from the store)."""
+    return await repository.dialling_on_gateway(tx, gateway)

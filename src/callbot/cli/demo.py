@@ -159,13 +159,28 @@ async def run_to_completion(settings: Settings) -> dict[str, Any]:
 @click.option("--no-serve", is_flag=True, help="only provision the demo and print it")
 @click.option("--exit-when-done", is_flag=True, help="run the demo task to completion (no API), then exit")
 @click.option("--json", "as_json", is_flag=True, help="with --exit-when-done: print the task's final stats as JSON")
-def demo(host: str | None, port: int | None, no_serve: bool, exit_when_done: bool, as_json: bool) -> None:
+@click.option(
+    "--sip", is_flag=True, help="run a small campaign over real SIP and RTP against simulated phones, then exit"
+)
+def demo(host: str | None, port: int | None, no_serve: bool, exit_when_done: bool, as_json: bool, sip: bool) -> None:
     """Provision the demo tenant and its running task, print its credentials, then serve callbot.
 
     The demo task (200 simulated customers, the credit-card script, two lines, 10 AI seats) runs on the
-    simulated carrier at sim speed 20 unless CALLBOT_SIM_SPEED says otherwise.
+    simulated carrier at sim speed 20 unless CALLBOT_SIM_SPEED says otherwise. With --sip, a task of ten
+    customers is called over real SIP and RTP on loopback instead (our own SIP customer's phones), and
+    each call is printed with its recording (WAV files a user can play).
     """
     settings = demo_settings()
+    if sip:
+        from callbot.cli.demo_sip import run_sip_demo
+
+        calls = asyncio.run(run_sip_demo(settings))
+        if as_json:
+            print_json(calls)
+            return
+        for call in calls:
+            click.echo(f"{call['phone']}  {call['result']:<15} {call['chat_seconds']:>3} s  {call['recording'] or '-'}")
+        return
     if exit_when_done:
         final = asyncio.run(run_to_completion(settings))
         if as_json:

@@ -1,6 +1,9 @@
 """Caller line rules: a tenant's numbers are unique, concurrency is positive, the gateway is named, and a
 SIP line's trunk settings are checked when the line is saved (not discovered at dial time), with its
-trunk password kept encrypted and never shown back."""
+trunk password kept encrypted and never shown back.
+
+A SIP line (a DID) may take inbound calls: `settings["inbound"] = {"script_id": N}` names the tenant's
+script they run; the script must exist and have an approved version when the line is saved."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from callbot.kit.db import Tx
 from callbot.line import repository
 from callbot.models import Line, Tenant
 from callbot.models.enums import LineType
+from callbot.script import service as script_service
 from callbot.telephony.sip.trunk import TrunkSettings
 
 _LINE_PHONE = re.compile(r"^\+?[0-9]{3,20}$")
@@ -94,6 +98,7 @@ async def add_line(
     phone = _clean_phone(phone)
     _check_concurrency(concurrency)
     settings = _checked_settings(tx, gateway, settings or {})
+    await _check_inbound(tx, tenant, gateway, settings)
     exists = await repository.id_by_phone(tx, tenant.id, phone)
     if exists is not None:
         raise Conflict(f"line {phone} already exists (id {exists})")
@@ -109,6 +114,30 @@ async def add_line(
     )
     await repository.add(tx, line)
     return line
+
+
+async def _check_inbound(tx: Tx, tenant: Tenant, gateway: str, settings: dict[str, Any]) -> None:
+    """`settings["inbound"]`: which script inbound calls to this line run (SIP lines only)."""
+    if "inbound" not in settings:
+        return
+    inbound = settings["inbound"]
+    where = "settings.inbound"
+    if gateway != "sip":
+        raise ValidationFailed("bad inbound settings", [(where, "only a SIP line takes inbound calls")])
+    if not isinstance(inbound, dict) or set(inbound) - {"script_id"}:
+        raise ValidationFailed("bad inbound settings", [(where, 'must be {"script_id": <script id>}')])
+    script_id = inbound.get("script_id")
+    if not isinstance(script_id, int) or isinstance(script_id, bool):
+        raise ValidationFailed("bad inbound settings", [(f"{where}.script_id", "must be a script id (an integer)")])
+    try:
+        script = await script_service.get_script(tx, tenant, script_id)
+    except NotFound:
+        raise ValidationFailed(
+            "bad inbound settings", [(f"{where}.script_id", f"no script with id {script_id}")]
+        ) from None
+    if script.approved_version is None:
+        problem = f"script {script_id} has no approved version: approve one before inbound calls can run it"
+        raise ValidationFailed("bad inbound settings", [(f"{where}.script_id", problem)])
 
 
 async def get_line(tx: Tx, tenant: Tenant, line_id: int) -> Line:
@@ -147,6 +176,7 @@ async def update_line(tx: Tx, tenant: Tenant, line_id: int, changes: LineChanges
         gateway = changes.gateway if changes.gateway is not None else line.gateway
         settings = changes.settings if changes.settings is not None else line.settings
         line.settings = _checked_settings(tx, gateway, settings, line.settings)
+        await _check_inbound(tx, tenant, gateway, line.settings)
     for field in ("name", "type", "gateway", "enabled"):
         value = getattr(changes, field)
         if value is not None:

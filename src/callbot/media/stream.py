@@ -14,6 +14,9 @@ Symmetric RTP: the stream latches on the first source it hears and sends there f
 when the SDP named another address (NAT); packets from any other source are dropped and counted, as
 are packets that are not RTP or too long. No packet for `inactivity_timeout_s` calls `on_inactive`
 once: the far end is gone without a BYE.
+
+Recording: `start_recording` (at the answer) taps both directions into a `CallRecording`: each tick's
+sent frame (silence while a key press goes out) and each received audio frame at its arrival tick.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from callbot.media import g711
 from callbot.media.clock import MediaClock
 from callbot.media.dtmf import DtmfReceiver, dtmf_packets
 from callbot.media.jitter import JitterBuffer
+from callbot.media.recording import CallRecording
 from callbot.media.rtp import MAX_RTP_PACKET, RTP_HEADER_SIZE, RtpPacket, pack_header
 
 __all__ = ["FRAME_SAMPLES", "ReceivedFrame", "RtpStream", "StreamStats"]
@@ -124,6 +128,7 @@ class RtpStream:
         self._last_rx = 0.0
         self._inactive_fired = False
         self._sending = False
+        self.recording: CallRecording | None = None
         self.closed = False
 
     # --- life -----------------------------------------------------------------------------------------
@@ -168,6 +173,12 @@ class RtpStream:
         if not self._sending and not self.closed:
             self._sending = True
             self._last_rx = max(self._last_rx, asyncio.get_running_loop().time())
+
+    def start_recording(self) -> CallRecording:
+        """Record both directions from now on (idempotent): the call's `recording`."""
+        if self.recording is None:
+            self.recording = CallRecording()
+        return self.recording
 
     def close(self) -> None:
         """Stop sending and release the socket. Idempotent."""
@@ -258,11 +269,14 @@ class RtpStream:
         remote = self.latched or self.remote
         if remote is None:
             return
+        recording = self.recording
         if self._dtmf_out:
             payload, marker, index = self._dtmf_out.popleft()
             if index == 0:
                 self._dtmf_ts = self._ts
             header = pack_header(self.dtmf_payload_type or 101, self._seq, self._dtmf_ts, self._ssrc, marker)
+            if recording is not None:
+                recording.sent(self.codec, None, ticks)
         else:
             if self._queue:
                 payload = self._queue.popleft()
@@ -272,6 +286,8 @@ class RtpStream:
                 payload = _SILENCE[self.codec]
             header = pack_header(self.payload_type, self._seq, self._ts, self._ssrc, self._first)
             self._first = False
+            if recording is not None:
+                recording.sent(self.codec, payload, ticks)
         self._seq = (self._seq + 1) & 0xFFFF
         try:
             sock.sendto(header + payload, remote)
@@ -338,3 +354,5 @@ class RtpStream:
         at = now - self._opened
         for _, ts, frame in self._jitter.push(sequence, timestamp, payload):
             self.received.append(ReceivedFrame(at, ts, frame, self.codec, not self.answered))
+            if self.recording is not None:
+                self.recording.received(self.codec, frame)

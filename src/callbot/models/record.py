@@ -49,6 +49,15 @@ class CallRecord(Base):
     end_reason: Mapped[str] = mapped_column(String(32), default="")  # hangup, transfer, customer_hangup, ...
     hangup_by: Mapped[str] = mapped_column(String(16), default="")  # ROBOT | PERSON | "" (not answered)
     transferred_to: Mapped[str] = mapped_column(String(200), default="")
+    # How a transfer went: "referred" (the far end took the REFER), "bridged" (callbot dialled the agent, who
+    # answered, and joined the calls), "agent not reached: <result>"; "" when no transfer was tried.
+    transfer_status: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # "outbound" (the dialer called) or "inbound" (the customer called a line; `phone` is the caller).
+    direction: Mapped[str] = mapped_column(String(8), default="outbound", server_default="outbound")
+    # Recordings, relative to the recordings folder: both parties mixed, and the customer alone.
     recording_path: Mapped[str] = mapped_column(String(500), default="")
+    customer_recording_path: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # When the retention setting deleted the files (the paths are cleared then): the record says so.
+    recording_deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     read: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

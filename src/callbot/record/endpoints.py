@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from callbot.api.deps import CurrentTenant, Paging, WriteTx
 from callbot.api.schemas import Id, IdQuery, PageOut, ReadModel, page_out
+from callbot.errors import NotFound
 from callbot.models import CallRecord
 from callbot.models.enums import CallResult, Level
-from callbot.record import service, stats
+from callbot.record import recordings, service, stats
 
 router = APIRouter(prefix="/records", tags=["records"])
 
@@ -42,6 +44,12 @@ class RecordRead(ReadModel):
     end_reason: str
     hangup_by: str
     transferred_to: str
+    transfer_status: str
+    direction: str
+    # Recording files, relative to the recordings folder ("" when none); GET .../recording serves them.
+    recording_path: str
+    customer_recording_path: str
+    recording_deleted_at: datetime | None
     read: bool
 
 
@@ -78,6 +86,27 @@ async def list_records(
 @router.get("/{record_id}", response_model=RecordDetail, summary="One call with its transcript")
 async def read_record(record_id: Id, tx: WriteTx, tenant: CurrentTenant) -> CallRecord:
     return await service.get_record(tx, tenant, record_id)
+
+
+@router.get(
+    "/{record_id}/recording",
+    response_class=FileResponse,
+    summary="The call's recording as 8 kHz WAV: both parties, or with part=customer the customer alone",
+    responses={200: {"content": {"audio/wav": {}}}},
+)
+async def read_recording(
+    record_id: Id,
+    request: Request,
+    tx: WriteTx,
+    tenant: CurrentTenant,
+    part: Annotated[Literal["full", "customer"], Query(description="full: both parties; customer: alone")] = "full",
+) -> FileResponse:
+    record = await service.get_record(tx, tenant, record_id)
+    folder = request.app.state.recordings_dir
+    if folder is None:
+        raise NotFound("this server keeps no recordings")
+    path = recordings.recording_file(folder, record, part)
+    return FileResponse(path, media_type="audio/wav", filename=f"{record.sn}-{part}.wav")
 
 
 class RecordPatch(BaseModel):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -134,3 +134,30 @@ async def insert_if_missing(tx: Tx, model: type[TaskStats] | type[TaskStatsDaily
     dialect = (await tx.session.connection()).dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     await tx.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+async def recordings_ended_before(tx: Tx, cutoff: datetime, batch: int) -> list[tuple[int, str, str]]:
+    """(id, mixed path, customer path) of records with a recording whose call ended before `cutoff`."""
+    rows = await tx.session.execute(
+        select(CallRecord.id, CallRecord.recording_path, CallRecord.customer_recording_path)
+        .where(CallRecord.recording_path != "", CallRecord.ended_at < cutoff)
+        .order_by(CallRecord.id)
+        .limit(batch)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def forget_recordings(tx: Tx, record_ids: Sequence[int], now: datetime) -> None:
+    await tx.session.execute(
+        update(CallRecord)
+        .where(CallRecord.id.in_(record_ids))
+        .values(recording_path="", customer_recording_path="", recording_deleted_at=now)
+    )
+
+
+async def mark_inbound(tx: Tx, record_id: int) -> None:
+    await tx.session.execute(update(CallRecord).where(CallRecord.id == record_id).values(direction="inbound"))
+
+
+async def by_sn_any_tenant(tx: Tx, sn: str) -> CallRecord | None:
+    return await tx.session.scalar(select(CallRecord).where(CallRecord.sn == sn))

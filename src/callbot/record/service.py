@@ -81,3 +81,19 @@ async def list_record_rows(tx: Tx, tenant: Tenant, f: RecordFilter, page: PageRe
     rows, total = await repository.page_with_rows(tx, tenant.id, ZoneInfo(tenant.timezone), f, page)
     items = [RecordRow(record, task, customer, script, owner) for record, task, customer, script, owner in rows]
     return Page(items=items, total=total, page=page.page, size=page.limit)
+
+
+async def find_record(tx: Tx, *, record_id: int | None = None, sn: str | None = None) -> CallRecord | None:
+    """Any tenant's record by id or sn: for a signed recording link, whose signature names the record."""
+    if sn is not None:
+        return await repository.by_sn_any_tenant(tx, sn)
+    return await repository.get(tx, record_id) if record_id is not None else None
+
+
+async def records_of_task(tx: Tx, tenant: Tenant, task_id: int) -> list[CallRecord]:
+    """Every record of one task, oldest first (a demo's summary; pages are for the API)."""
+    return sorted((r for r in await repository.of_task(tx, task_id) if r.tenant_id == tenant.id), key=lambda r: r.id)
+
+
+async def mark_inbound(tx: Tx, record_id: int) -> None:
+    await repository.mark_inbound(tx, record_id)

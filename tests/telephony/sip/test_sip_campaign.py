@@ -4,6 +4,7 @@ attempt leaves the record a sim call would, with the SIP response kept in the re
 from __future__ import annotations
 
 import asyncio
+import wave
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ async def _records(store: Store, task_id: int) -> list[CallRecord]:
 async def test_a_campaign_over_sip_records_answered_and_busy_calls(store: Store, tmp_path: Path) -> None:
     answering = Sipp("uas_answer_then_hangup.xml", tmp_path / "a", calls=3, fill={"hangup_ms": "2500"})
     busy = Sipp("uas_reject.xml", tmp_path / "b", calls=2, fill={"code": "486", "reason": "Busy Here"})
-    gateway = SipGateway(sip_port=0)
+    gateway = SipGateway(sip_port=0, recordings_dir=tmp_path / "recordings")
     try:
         _, answered_task = await _sip_campaign(
             store, ["13900000001", "13900000002", "13900000003"], answering, "甲银行"
@@ -63,8 +64,12 @@ async def test_a_campaign_over_sip_records_answered_and_busy_calls(store: Store,
         for record in talked:
             assert 2 <= record.chat_seconds <= 5, record.chat_seconds  # the customer hung up after 2.5 s
             assert record.hangup_by == "PERSON" and record.transcript[0]["speaker"] == "ROBOT"
+            for path in (record.recording_path, record.customer_recording_path):
+                with wave.open(str(tmp_path / "recordings" / path)) as wav:
+                    assert abs(wav.getnframes() / 8000 - record.chat_seconds) <= 1.0  # chat_seconds is rounded
         refused = await _records(store, busy_task)
         assert [(r.result.value, r.reason) for r in refused] == [("BUSY", "占线：SIP 486 Busy Here")] * 2
+        assert all(r.recording_path == "" for r in refused)  # only answered calls are recorded
         assert await asyncio.to_thread(answering.wait) == 0, answering.errors()
         assert await asyncio.to_thread(busy.wait) == 0, busy.errors()
         assert gateway.open_legs == 0

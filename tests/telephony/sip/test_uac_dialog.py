@@ -10,8 +10,10 @@ from callbot.telephony.sip.dialog import (
     Ended,
     MediaChanged,
     Progress,
+    ReferAnswered,
     Rejected,
     Send,
+    TransferProgress,
     UacCall,
     UacSettings,
 )
@@ -197,3 +199,40 @@ def test_in_dialog_requests_are_answered_without_dropping_the_call() -> None:
     bye = call.receive(_request("BYE", call, 7), 3.0)
     assert _sent(bye)[0].status == 200 and _events(bye) == [Ended("remote", "")]
     assert _sent(call.receive(_request("INFO", call, 8), 3.1))[0].status == 481
+
+
+def test_refer_asks_the_far_end_to_transfer_and_its_answer_and_notify_are_events() -> None:
+    call = _call()
+    _answered(call)
+    (refer,) = _sent(call.refer(1.0, "sip:8001@10.1.1.1"))
+    assert refer.method == "REFER" and refer.get("Refer-To") == "<sip:8001@10.1.1.1>"
+    assert refer.uri == "sip:callee@10.1.1.2:5060" and refer.to_tag() == "far"
+    assert _events(call.receive(_response(refer, 202), 1.1)) == [ReferAnswered(202, "Accepted")]
+    notify = _request("NOTIFY", call, 5, body=b"SIP/2.0 180 Ringing\r\n", content_type="message/sipfrag")
+    notify.headers.insert(-1, ("Event", "refer"))
+    actions = call.receive(SipMessage.parse(notify.to_bytes()), 1.2)
+    assert _sent(actions)[0].status == 200 and _events(actions) == [TransferProgress(180)]
+
+
+def test_a_refer_nobody_answers_is_reported_as_408() -> None:
+    call = _call()
+    _answered(call)
+    call.refer(1.0, "sip:8001@10.1.1.1")
+    events: list[object] = []
+    now = 1.0
+    while call.next_deadline is not None and not events:
+        now = call.next_deadline
+        events = _events(call.tick(now))
+    assert events == [ReferAnswered(408, "no answer to REFER")] and now == 1.0 + 32.0
+
+
+def test_a_retransmitted_reinvite_gets_the_same_200() -> None:
+    call = _call()
+    _answered(call)
+    new_sdp = make_offer("10.1.1.3", 40002, codecs=("PCMA",)).to_bytes()
+    reinvite = _request("INVITE", call, 6, body=new_sdp)
+    first = call.receive(reinvite, 2.0)
+    (ok,) = _sent(first)
+    assert ok.status == 200 and any(isinstance(e, MediaChanged) for e in _events(first))
+    again = call.receive(reinvite, 2.5)
+    assert [m.to_bytes() for m in _sent(again)] == [ok.to_bytes()] and _events(again) == []

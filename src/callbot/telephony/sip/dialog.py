@@ -12,8 +12,8 @@ its transaction; 401/407 are answered once with Digest credentials; `cancel` sen
 provisional response has come (RFC 3261 §9.1); `hangup` sends BYE. In the dialog it answers BYE,
 re-INVITE and UPDATE (with the current local SDP, so the call carries on), INFO (DTMF) and OPTIONS;
 non-INVITE requests it sends (BYE, CANCEL) are retransmitted by Timer E until their final response.
-Over UDP only; a 2xx callbot sends to a re-INVITE is not retransmitted (the far end's re-INVITE
-retransmission is answered again instead).
+Over UDP only; a 2xx callbot sends to a re-INVITE is not retransmitted (a retransmission of the
+re-INVITE is answered with the same 200 instead).
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ __all__ = [
     "Ended",
     "MediaChanged",
     "Progress",
+    "ReferAnswered",
     "Rejected",
     "Send",
+    "TransferProgress",
     "UacCall",
     "UacSettings",
     "new_branch",
@@ -47,7 +49,7 @@ __all__ = [
 
 T1 = 0.5  # RFC 3261 §17.1.1.1: RTT estimate
 T2 = 4.0  # the longest retransmit interval of a non-INVITE request
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
 Address: TypeAlias = tuple[str, int]
 
 
@@ -116,7 +118,24 @@ class DtmfReceived:
     digit: str
 
 
-CallEvent: TypeAlias = Progress | Answered | Rejected | Cancelled | Ended | MediaChanged | DtmfReceived
+@dataclass(frozen=True, slots=True)
+class ReferAnswered:
+    """The far end's final response to callbot's REFER (RFC 3515): 2xx accepted it; 408 is no answer."""
+
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferProgress:
+    """A NOTIFY of the transfer's progress: the status line of the far end's call to the target."""
+
+    code: int
+
+
+CallEvent: TypeAlias = (
+    Progress | Answered | Rejected | Cancelled | Ended | MediaChanged | DtmfReceived | ReferAnswered | TransferProgress
+)
 Action: TypeAlias = Send | CallEvent
 
 
@@ -181,6 +200,7 @@ class UacCall:
     _auth_tried: set[str] = field(default_factory=set)
     _auth_header: tuple[str, str] | None = None
     _invite_cseq: int = 1
+    _reinvites: dict[str, Send] = field(default_factory=dict)  # branch -> the 200 sent to that re-INVITE
 
     # --- requests callbot sends -----------------------------------------------------------------------
 
@@ -285,6 +305,17 @@ class UacCall:
         bye = self._request("BYE", self._cseq, new_branch(), in_dialog=True)
         return [self._client_txn(bye, self._dialog_destination(), now, timeout=64 * T1), Ended("local")]
 
+    def refer(self, now: float, refer_to: str) -> list[Action]:
+        """Ask the far end to call `refer_to` in our place (blind transfer, RFC 3515); `ReferAnswered` follows."""
+        if self.state != "confirmed":
+            return [ReferAnswered(481, "the call is not answered")]
+        self._cseq += 1
+        refer = self._request("REFER", self._cseq, new_branch(), in_dialog=True)
+        refer.headers.insert(-1, ("Refer-To", f"<{refer_to}>"))
+        refer.headers.insert(-1, ("Referred-By", f"<{self.settings.from_uri}>"))
+        refer.headers.insert(-1, ("Contact", self._contact()))
+        return [self._client_txn(refer, self._dialog_destination(), now, timeout=64 * T1)]
+
     # --- timers ---------------------------------------------------------------------------------------
 
     @property
@@ -324,6 +355,8 @@ class UacCall:
                 continue
             if now >= txn.expires_at:  # Timer F: the far end is gone; nothing more to do for it
                 txn.done = True
+                if txn.method == "REFER":
+                    actions.append(ReferAnswered(408, "no answer to REFER"))
             elif now >= txn.next_at:  # Timer E
                 txn.interval = T2 if txn.provisional else min(txn.interval * 2, T2)
                 txn.next_at = now + txn.interval
@@ -350,6 +383,8 @@ class UacCall:
                     txn.next_at = now + T2
                 else:
                     txn.done = True
+                    if method == "REFER":
+                        return [ReferAnswered(status, response.reason)]
         return []
 
     def _on_invite_response(
@@ -458,6 +493,9 @@ class UacCall:
         if method in ("INVITE", "UPDATE"):
             if method == "INVITE" and self.state != "confirmed":
                 return [self._respond(request, 491 if self.state == "proceeding" else 481, "Request Pending")]
+            branch = request.top_via().branch
+            if method == "INVITE" and branch in self._reinvites:
+                return [self._reinvites[branch]]  # a retransmitted re-INVITE: the same 200, no new media change
             actions: list[Action] = []
             sdp = _sdp_of(request)
             if sdp is not None:
@@ -465,11 +503,17 @@ class UacCall:
             # A re-INVITE always gets our SDP (an offer-less one needs our offer); an UPDATE only when it had one.
             body = (self.local_sdp or b"") if (sdp is not None or method == "INVITE") else b""
             response = self._respond(request, 200, body=body, contact=True)
+            if method == "INVITE":
+                self._reinvites[branch] = response
             return [response, *actions]
         if method == "INFO":
             digit = parse_dtmf_info(request.content_type, request.body)
             info: list[Action] = [self._respond(request, 200)]
             return [*info, DtmfReceived(digit)] if digit else info
+        if method == "NOTIFY":
+            notified: list[Action] = [self._respond(request, 200)]
+            code = _sipfrag_status(request)
+            return [*notified, TransferProgress(code)] if code else notified
         return [self._respond(request, 501, extra=[("Allow", ALLOW)])]
 
     def _respond(
@@ -510,6 +554,16 @@ def options_request(
         ("User-Agent", user_agent),
     ]
     return SipMessage.request("OPTIONS", request_uri, headers)
+
+
+def _sipfrag_status(request: SipMessage) -> int | None:
+    """The status code of a REFER NOTIFY's message/sipfrag body ("SIP/2.0 200 OK"), if it is one."""
+    if not (request.get("event") or "").lower().startswith("refer"):
+        return None
+    first = request.body.split(b"\r\n", 1)[0].split(b"\n", 1)[0].decode("utf-8", "replace").split()
+    if len(first) >= 2 and first[0] == "SIP/2.0" and first[1].isdigit():
+        return int(first[1])
+    return None
 
 
 def _sdp_of(message: SipMessage) -> SessionDescription | None:

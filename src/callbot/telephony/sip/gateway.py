@@ -13,6 +13,19 @@ stream at the early media, which is kept as frames marked `early`); a 2xx is ACK
 `SipLeg`; a final response becomes a dial result by the table in `results`; the ring timeout sends
 CANCEL and is NO_ANSWER. No response at all to the INVITE is CAN_NOT_CONNECT.
 
+Inbound calls (呼入): an INVITE for no call callbot knows becomes an `IncomingCall` (100 Trying at
+once; 488 when its offer has no codec callbot speaks) handed to the handler set with `on_incoming`
+(the inbound service: which line, which script, a free seat?), which rings it, answers it (a
+`SipLeg` like an outbound call's) or rejects it (404, 486). Without a handler every INVITE is 404.
+
+Transfer: `SipLeg.transfer` sends REFER; when the far end refuses it (or the call is inbound) it dials
+the agent on a second leg and joins the two legs' audio; `transfer_status` says which happened.
+
+Recordings: with a `recordings_dir`, every answered call is recorded from the answer to the end (the
+leg's `RtpStream` taps both directions); `SipLeg.save_recording` writes the mixed and the
+customer-only WAV under `<recordings_dir>/<yyyy-mm-dd>/` once the call is over and returns their
+paths relative to the folder (what the record keeps).
+
 Until the speech layer lands, a leg speaks a prompt's recording when it is an 8 kHz 16-bit mono WAV,
 else `synthesize(text)` if the gateway was given one, else the prompt's length in silence; it hears
 DTMF (RFC 4733 and SIP INFO) and hang-ups, and reports no speech (`listen` times out as Silence).
@@ -24,10 +37,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 import wave
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,21 +68,26 @@ from callbot.telephony.sip.dialog import (
     Ended,
     MediaChanged,
     Progress,
+    ReferAnswered,
     Rejected,
+    TransferProgress,
     UacCall,
     UacSettings,
     options_request,
 )
+from callbot.telephony.sip.message import SipMessage, SipUri
 from callbot.telephony.sip.register import Registration, RegistrationSettings
 from callbot.telephony.sip.results import dial_status, sip_reason
-from callbot.telephony.sip.sdp import NoCommonCodec, SessionDescription, make_offer, read_answer
+from callbot.telephony.sip.sdp import NoCommonCodec, SessionDescription, answer_offer, make_offer, read_answer
 from callbot.telephony.sip.transport import SipEndpoint
 from callbot.telephony.sip.trunk import TrunkSettings
+from callbot.telephony.sip.uas import UasCall, UasSettings
 
-__all__ = ["SipGateway", "SipLeg", "TrunkCheck"]
+__all__ = ["IncomingCall", "SipGateway", "SipLeg", "TrunkCheck"]
 
 log = logging.getLogger(__name__)
 Synthesize = Callable[[str], Awaitable[bytes]]
+IncomingHandler = Callable[["IncomingCall"], Awaitable[None]]
 _CHARS_PER_SECOND = 4.5  # how long a prompt without audio lasts in silence, as the sim reckons it
 
 
@@ -92,6 +112,7 @@ class SipGateway:
         inactivity_timeout_s: float = 30.0,
         synthesize: Synthesize | None = None,
         decrypt: Callable[[str], str] | None = None,
+        recordings_dir: Path | None = None,
         name: str = "sip",
     ) -> None:
         self._name = name
@@ -105,10 +126,14 @@ class SipGateway:
         self.inactivity_timeout_s = inactivity_timeout_s
         self.synthesize = synthesize
         self.decrypt = decrypt  # turns a line's stored `password_encrypted` back into its password
+        self.recordings_dir = recordings_dir  # None: calls are not recorded
         self._started: asyncio.Future[None] | None = None
         self._legs: set[SipLeg] = set()
         self._next_rtp_port: dict[tuple[int, int], int] = {}
         self._registrations: dict[str, Registration] = {}
+        self._incoming_handler: IncomingHandler | None = None
+        self._incoming: set[asyncio.Task[None]] = set()
+        self.endpoint.on_invite = self._on_invite
         self._closed = False
 
     @property
@@ -126,6 +151,58 @@ class SipGateway:
 
     def check_line_settings(self, settings: Mapping[str, Any]) -> None:
         TrunkSettings.parse(settings)
+
+    # --- inbound calls --------------------------------------------------------------------------------
+
+    def on_incoming(self, handler: IncomingHandler | None) -> None:
+        """Who decides about inbound calls (the inbound service); None: every INVITE is 404."""
+        self._incoming_handler = handler
+
+    @property
+    def incoming_calls(self) -> int:
+        """Inbound calls being decided or talking (their handlers still running)."""
+        return len(self._incoming)
+
+    def _on_invite(self, invite: SipMessage, source: tuple[str, int]) -> None:
+        _, port = self.local_address
+        call = UasCall(
+            invite,
+            UasSettings(
+                call_id=invite.call_id, local=(self.advertised_host, port), source=source, user_agent=self.user_agent
+            ),
+        )
+        incoming = IncomingCall(self, call)
+        self.endpoint.add(call, incoming.on_event)  # 100 Trying
+        now = asyncio.get_running_loop().time()
+        try:
+            offer = SessionDescription.parse(invite.body) if invite.body else None
+            if offer is None:
+                raise NoCommonCodec("the INVITE has no SDP offer (callbot answers only INVITEs with an offer)")
+            answer_offer(offer, self.advertised_host, 0)  # only to know now whether a codec matches
+        except (NoCommonCodec, ValueError) as exc:
+            log.info("sip %s: inbound INVITE refused: %s", call.call_id, exc)
+            self.endpoint.act(call, call.reject(now, 488))
+            return
+        handler = self._incoming_handler
+        if handler is None or self._closed:
+            self.endpoint.act(call, call.reject(now, 404, "No Inbound Route"))
+            return
+        log.info("sip %s: inbound call from %s to %s", call.call_id, call.caller or "?", call.callee or "?")
+        task = asyncio.get_running_loop().create_task(self._handle(handler, incoming), name=f"sip-in:{call.call_id}")
+        self._incoming.add(task)
+        task.add_done_callback(self._incoming.discard)
+
+    async def _handle(self, handler: IncomingHandler, incoming: IncomingCall) -> None:
+        try:
+            await handler(incoming)
+        except Exception:  # a broken handler loses this call only: the process keeps serving
+            log.exception("sip %s: the inbound call handler failed", incoming.sip_call_id)
+            incoming.reject(500)
+        finally:
+            if incoming.leg is not None:
+                await incoming.leg.hangup()
+            else:
+                incoming.reject(500)  # the handler neither answered nor rejected: do not leave it ringing
 
     async def start(self) -> None:
         """Bind the signalling socket (done by the first dial if not before). Idempotent."""
@@ -287,6 +364,10 @@ class SipGateway:
         if self._closed:
             return
         self._closed = True
+        for task in list(self._incoming):
+            task.cancel()
+        if self._incoming:
+            await asyncio.gather(*self._incoming, return_exceptions=True)
         for leg in list(self._legs):
             await leg.hangup()
         now = asyncio.get_running_loop().time()
@@ -307,6 +388,92 @@ class TrunkCheck:
     status: int | None
     reason: str
     rtt_ms: float | None
+
+
+class IncomingCall:
+    """An inbound INVITE waiting for callbot's decision: `ring`, `answer` or `reject` (once)."""
+
+    def __init__(self, gateway: SipGateway, call: UasCall) -> None:
+        self.gateway = gateway
+        self.call = call
+        self.leg: SipLeg | None = None
+        self.cancelled = asyncio.Event()  # the caller gave up (CANCEL) before the answer
+
+    @property
+    def caller(self) -> str:
+        return self.call.caller
+
+    @property
+    def callee(self) -> str:
+        return self.call.callee
+
+    @property
+    def sip_call_id(self) -> str:
+        return self.call.call_id
+
+    def on_event(self, event: CallEvent) -> None:
+        if self.leg is not None:
+            self.leg.on_event(event)
+        elif isinstance(event, Cancelled | Ended):
+            self.cancelled.set()
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def ring(self) -> None:
+        self.gateway.endpoint.act(self.call, self.call.ring(self._now()))
+
+    def reject(self, code: int, reason: str | None = None) -> None:
+        """Refuse the call (404 no such number, 486 no free seat, ...); nothing once answered."""
+        if self.call.state == "ringing":
+            self.gateway.endpoint.act(self.call, self.call.reject(self._now(), code, reason))
+
+    async def answer(self, call_id: str, line_settings: Mapping[str, Any] | None = None) -> SipLeg | None:
+        """Answer with 200 OK and open the media: the leg, or None when the caller hung up meanwhile
+        or the line's codecs match nothing offered (488). `line_settings` give the RTP port range,
+        the codec order and the public IP (a line without trunk settings: any port, PCMA then PCMU)."""
+        if self.call.state != "ringing" or self.cancelled.is_set():
+            return None
+        trunk = _inbound_trunk(line_settings or {}, self.gateway.decrypt)
+        try:
+            stream = await self.gateway._open_rtp(trunk)
+        except OSError as exc:
+            log.warning("sip %s: RTP: %s", self.sip_call_id, exc)
+            self.reject(503)
+            return None
+        host = trunk.public_ip or self.gateway.advertised_host
+        try:
+            offer = SessionDescription.parse(self.call.offer)
+            answer, media = answer_offer(
+                offer, host, stream.local_address[1], codecs=trunk.codecs, session_id=secrets.randbits(31)
+            )
+        except (NoCommonCodec, ValueError) as exc:
+            log.info("sip %s: %s", self.sip_call_id, exc)
+            stream.close()
+            self.reject(488)
+            return None
+        if self.call.state != "ringing" or self.cancelled.is_set():  # CANCEL came while the port was bound
+            stream.close()
+            return None
+        stream.set_media(media.remote, media.codec, media.payload_type, media.dtmf_payload_type)
+        leg = SipLeg(self.gateway, call_id, self.call, stream, line_settings=line_settings, caller=self.callee)
+        self.leg = leg
+        self.gateway._legs.add(leg)
+        self.gateway.endpoint.act(self.call, self.call.answer(self._now(), answer.to_bytes()))
+        stream.answered = True
+        stream.start_sending()
+        log.info("sip %s: answered the inbound call (%s)", self.sip_call_id, media.codec)
+        return leg
+
+
+def _inbound_trunk(line_settings: Mapping[str, Any], decrypt: Callable[[str], str] | None) -> TrunkSettings:
+    """The media settings of an inbound line: its trunk's when it has them, else the defaults."""
+    if isinstance(line_settings.get("sip"), Mapping):
+        try:
+            return TrunkSettings.parse(line_settings, decrypt=decrypt)
+        except Exception:  # a line saved before validation existed: answer with the defaults
+            log.warning("inbound line settings cannot be read; answering with the default media settings")
+    return TrunkSettings(host="127.0.0.1")
 
 
 class _Dialing:
@@ -405,7 +572,14 @@ class _Dialing:
                 return DialOutcome(DialStatus.CAN_NOT_CONNECT, ring, None, "the answer has no codec callbot offered")
             self.stream.answered = True
             self.stream.start_sending()
-            leg = SipLeg(self.gateway, self.request.call_id, self.call, self.stream)
+            leg = SipLeg(
+                self.gateway,
+                self.request.call_id,
+                self.call,
+                self.stream,
+                line_settings=self.request.line_settings,
+                caller=self.request.caller,
+            )
             self.leg = leg
             self.gateway._legs.add(leg)
             log.info("sip %s: answered after %.2f s (%s)", self.call_id, ring, self.stream.codec)
@@ -437,8 +611,25 @@ class _Dialing:
 class SipLeg:
     """An answered SIP call as the robot's side sees it (see `callbot.telephony.gateway.CallLeg`)."""
 
-    def __init__(self, gateway: SipGateway, call_id: str, call: UacCall, stream: RtpStream) -> None:
+    def __init__(
+        self,
+        gateway: SipGateway,
+        call_id: str,
+        call: UacCall | UasCall,
+        stream: RtpStream,
+        *,
+        line_settings: Mapping[str, Any] | None = None,
+        caller: str = "",
+    ) -> None:
         self._gateway = gateway
+        self._line_settings = line_settings or {}
+        self._caller = caller
+        # How a transfer went, for the record: "" (none), "referred" (the far end took the REFER),
+        # "bridged" (REFER refused; the agent answered a second call and the two were joined), or
+        # "agent not reached: <result>" (REFER refused and the agent's call failed).
+        self.transfer_status = ""
+        self.agent: SipLeg | None = None  # the agent's leg of a bridged transfer
+        self._refer: asyncio.Future[ReferAnswered] | None = None
         self._call_id = call_id
         self.call = call
         self.audio = stream
@@ -450,6 +641,9 @@ class SipLeg:
         self._ended_at: float | None = None
         stream.on_dtmf = lambda digit: self._heard.put_nowait(Dtmf(digit))
         stream.on_inactive = self._on_inactive
+        if gateway.recordings_dir is not None:
+            stream.start_recording()
+        self._saved: tuple[str, str] | None = None
 
     @property
     def call_id(self) -> str:
@@ -458,6 +652,10 @@ class SipLeg:
     @property
     def sip_call_id(self) -> str:
         return self.call.settings.call_id
+
+    @property
+    def inbound(self) -> bool:
+        return isinstance(self.call, UasCall)
 
     @property
     def closed(self) -> bool:
@@ -478,14 +676,19 @@ class SipLeg:
     # --- events from the signalling and the stream ----------------------------------------------------
 
     def on_event(self, event: CallEvent) -> None:
-        if isinstance(event, Ended) and event.by == "remote":
+        if isinstance(event, ReferAnswered):
+            if self._refer is not None and not self._refer.done():
+                self._refer.set_result(event)
+        elif isinstance(event, TransferProgress):
+            log.info("sip %s: transfer progress %d", self.sip_call_id, event.code)
+        elif isinstance(event, Ended) and event.by == "remote":
             self._end("customer", "BYE from the far end")
         elif isinstance(event, DtmfReceived):
             self._heard.put_nowait(Dtmf(event.digit))
         elif isinstance(event, MediaChanged):
             try:
-                offer = SessionDescription.parse(self.call.offer)
-                media = read_answer(offer, event.sdp)
+                ours = SessionDescription.parse(self.call.local_sdp or b"")
+                media = read_answer(ours, event.sdp)
             except (NoCommonCodec, ValueError) as exc:
                 log.warning("sip %s: ignoring a media change: %s", self.sip_call_id, exc)
                 return
@@ -502,10 +705,43 @@ class SipLeg:
         self._ended_by = by
         self.end_reason = reason
         self._ended_at = asyncio.get_running_loop().time()
+        stats = self.audio.stats
+        log.info(
+            "sip %s: ended after %.1f s (%s); RTP sent %d, received %d, bad %d, foreign %d",
+            self.sip_call_id,
+            self.elapsed_s,
+            reason,
+            stats.sent,
+            stats.received,
+            stats.bad,
+            stats.foreign,
+        )
         self.audio.close()
         self._ended.set()
         self._heard.put_nowait(Hangup())
         self._gateway._forget(self)
+
+    async def save_recording(self) -> tuple[str, str]:
+        """Write the call's recording once it is over: (mixed, customer-only) paths relative to the
+        gateway's `recordings_dir`, or ("", "") when calls are not recorded or the write failed."""
+        if self._saved is not None:
+            return self._saved
+        recording, folder = self.audio.recording, self._gateway.recordings_dir
+        if recording is None or folder is None or not recording.robot:
+            self._saved = ("", "")
+            return self._saved
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", self._call_id)[:80] + "-" + secrets.token_hex(3)
+        day = date.today().isoformat()
+        mixed, customer = f"{day}/{name}.wav", f"{day}/{name}.customer.wav"
+        try:
+            await asyncio.to_thread(recording.write, folder / mixed, folder / customer)
+        except OSError as exc:  # a full disk loses the recording, not the call's record
+            log.error("sip %s: the recording could not be written: %s", self.sip_call_id, exc)
+            self._saved = ("", "")
+            return self._saved
+        self.audio.recording = None  # the frames are on disk: free them
+        self._saved = (mixed, customer)
+        return self._saved
 
     # --- CallLeg --------------------------------------------------------------------------------------
 
@@ -545,8 +781,78 @@ class SipLeg:
         except TimeoutError:
             return Silence()
 
-    async def transfer(self, target: str) -> bool:
-        return False  # REFER and the bridged second leg come with the transfer work; the call goes on
+    async def transfer(self, target: str, *, refer_wait_s: float = 8.0) -> bool:
+        """Hand the customer to `target` (a number, or a SIP URI "sip:agent@pbx:5060"): REFER first (the
+        far end calls the agent and callbot leaves the call); when the far end refuses or ignores REFER
+        (or the call is inbound), callbot dials the agent on a second leg and joins the two legs' audio
+        until either hangs up. True when the customer reached the agent (or the REFER was taken)."""
+        if self.closed:
+            return False
+        if isinstance(self.call, UacCall):
+            answer = await self._send_refer(self._refer_uri(target), refer_wait_s)
+            if answer is not None and 200 <= answer.code < 300:
+                self.transfer_status = "referred"
+                log.info("sip %s: transferred to %s by REFER", self.sip_call_id, target)
+                with contextlib.suppress(Exception):  # blind transfer: our part of the call is over
+                    self._gateway.endpoint.act(self.call, self.call.hangup(asyncio.get_running_loop().time()))
+                self._end("transfer", f"transferred to {target} by REFER")
+                return True
+            why = f"{answer.code} {answer.reason}" if answer is not None else "no answer"
+            log.info("sip %s: REFER refused (%s); dialling %s", self.sip_call_id, why, target)
+        return await self._bridge_to(target)
+
+    def _refer_uri(self, target: str) -> str:
+        if target.startswith(("sip:", "sips:")):
+            return target
+        assert isinstance(self.call, UacCall)
+        host, port = self.call.settings.destination
+        return f"sip:{target}@{host}" + (f":{port}" if port != 5060 else "")
+
+    async def _send_refer(self, uri: str, wait_s: float) -> ReferAnswered | None:
+        assert isinstance(self.call, UacCall)
+        refer: asyncio.Future[ReferAnswered] = asyncio.get_running_loop().create_future()
+        self._refer = refer
+        self._gateway.endpoint.act(self.call, self.call.refer(asyncio.get_running_loop().time(), uri))
+        ended = asyncio.ensure_future(self._ended.wait())
+        waiters: set[asyncio.Future[Any]] = {refer, ended}
+        try:
+            await asyncio.wait(waiters, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+        return refer.result() if refer.done() else None
+
+    async def _bridge_to(self, target: str) -> bool:
+        """Dial the agent and join the two calls' audio until either side hangs up."""
+        settings, callee = _agent_route(self._line_settings, target)
+        request = DialRequest(
+            call_id=f"{self._call_id}-agent",
+            caller=self._caller,
+            callee=callee,
+            line_settings=settings,
+            ring_timeout_s=30.0,
+        )
+        dialled = await self._gateway.dial(request)
+        agent = dialled.leg
+        if not isinstance(agent, SipLeg):
+            self.transfer_status = f"agent not reached: {dialled.status.value} {dialled.reason}".strip()
+            log.info("sip %s: the agent %s was not reached: %s", self.sip_call_id, target, self.transfer_status)
+            return False
+        if self.closed:  # the customer left while the agent's phone rang
+            await agent.hangup()
+            self.transfer_status = "agent not reached: the customer hung up"
+            return False
+        self.transfer_status = "bridged"
+        self.agent = agent
+        log.info("sip %s: joined with the agent %s (%s)", self.sip_call_id, target, agent.sip_call_id)
+        pumps = [asyncio.ensure_future(_pump(self, agent)), asyncio.ensure_future(_pump(agent, self))]
+        ends = [asyncio.ensure_future(self._ended.wait()), asyncio.ensure_future(agent._ended.wait())]
+        try:
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (*pumps, *ends):
+                task.cancel()
+            await agent.hangup()
+        return True
 
     async def hangup(self) -> None:
         if self.closed:
@@ -554,6 +860,27 @@ class SipLeg:
         with contextlib.suppress(Exception):  # never raises: the leg is closed whatever the socket says
             self._gateway.endpoint.act(self.call, self.call.hangup(asyncio.get_running_loop().time()))
         self._end("robot", "hung up by the robot")
+
+
+async def _pump(source: SipLeg, target: SipLeg) -> None:
+    """One direction of a bridged call: every frame heard on `source` is played on `target` (decoded and
+    encoded again, so the two legs may speak different codecs)."""
+    source.audio.received.clear()  # what was heard before the bridge is not replayed
+    async for frame in source.audio.frames():
+        if target.closed:
+            return
+        target.audio.play_pcm(frame.pcm)
+
+
+def _agent_route(line_settings: Mapping[str, Any], target: str) -> tuple[dict[str, Any], str]:
+    """How to reach a transfer target: a SIP URI with a host goes straight there (keeping the line's media
+    settings); a number goes out on the line's own trunk."""
+    if not target.startswith(("sip:", "sips:")):
+        return dict(line_settings), target
+    uri = SipUri.parse(target)
+    sip = line_settings.get("sip") if isinstance(line_settings.get("sip"), Mapping) else {}
+    media = {k: v for k, v in dict(sip or {}).items() if k in ("codecs", "public_ip", "rtp_port_min", "rtp_port_max")}
+    return {"sip": {**media, "host": uri.host, "port": uri.port or 5060}}, uri.user or "agent"
 
 
 def _read_wav_8k(path: Path) -> bytes | None:

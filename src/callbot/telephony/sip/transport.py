@@ -1,10 +1,11 @@
 """The SIP endpoint: one UDP socket that moves bytes between the network and the calls' state machines.
 
 It parses each datagram (a malformed one is logged and dropped; the endpoint keeps serving), hands
-responses and in-dialog requests to the call (or registration) with that Call-ID, answers OPTIONS outside a dialog
-(a trunk's keep-alive), and refuses other requests for unknown calls (481; an INVITE gets 404 until
-inbound calls exist). Each call's retransmission timers run on `loop.call_at` at the call's
-`next_deadline`; a call is forgotten once it has terminated and has nothing left to retransmit.
+responses and in-dialog requests to the call (or registration) with that Call-ID, answers OPTIONS
+outside a dialog (a trunk's keep-alive), hands a new INVITE to `on_invite` (the gateway's inbound
+calls; 404 when there is none), and refuses other requests for unknown calls (481). Each call's
+retransmission timers run on `loop.call_at` at the call's `next_deadline`; a call is forgotten once
+it has terminated and has nothing left to retransmit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, cast
 from callbot.telephony.sip.dialog import ALLOW, CallEvent, Send, UacCall, new_tag
 from callbot.telephony.sip.message import SipMessage
 from callbot.telephony.sip.register import Registration, RegistrationChanged
+from callbot.telephony.sip.uas import UasCall
 
 __all__ = ["SipEndpoint"]
 
@@ -26,7 +28,8 @@ RECEIVE_BUFFER = 4 * 1024 * 1024
 Address = tuple[str, int]
 EventHandler = Callable[[Any], None]  # gets a call's CallEvents, a registration's RegistrationChanged
 # What the endpoint drives: a call, or a registration (both sans-IO, keyed by their Call-ID).
-Exchange = UacCall | Registration
+Exchange = UacCall | UasCall | Registration
+InviteHandler = Callable[[SipMessage, Address], None]
 
 
 def _ignore(event: object) -> None:
@@ -40,6 +43,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._calls: dict[str, tuple[Exchange, EventHandler]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._pings: dict[str, asyncio.Future[SipMessage]] = {}
+        self.on_invite: InviteHandler | None = None  # a new INVITE: the gateway decides (see `UasCall`)
         self.malformed = 0
 
     async def start(self, host: str, port: int) -> None:
@@ -84,7 +88,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
     def add(self, call: Exchange, handler: EventHandler = _ignore) -> None:
         """Start `call` (send its INVITE or REGISTER) and route what comes for its Call-ID to it."""
         self._calls[call.settings.call_id] = (call, handler)
-        log.info("sip %s: %s", call.settings.call_id, "INVITE" if isinstance(call, UacCall) else "REGISTER")
+        kind = "INVITE" if isinstance(call, UacCall) else "inbound INVITE" if isinstance(call, UasCall) else "REGISTER"
+        log.info("sip %s: %s", call.settings.call_id, kind)
         self.act(call, call.start(self._now()))
 
     def act(self, call: Exchange, actions: Sequence[Send | CallEvent | RegistrationChanged]) -> None:
@@ -181,6 +186,9 @@ class SipEndpoint(asyncio.DatagramProtocol):
         if method == "OPTIONS":
             response = SipMessage.response_to(request, 200, to_tag=new_tag())
             response.headers += [("Allow", ALLOW), ("Accept", "application/sdp"), ("User-Agent", self.user_agent)]
+        elif method == "INVITE" and self.on_invite is not None:
+            self.on_invite(request, addr)
+            return
         elif method == "INVITE":
             response = SipMessage.response_to(request, 404, "No Inbound Route", to_tag=new_tag())
         else:
