@@ -1,9 +1,10 @@
-"""The web application: native API under /api/v1 (OpenAPI at /docs). Built around an open Store."""
+"""The web application: native API under /api/v1 (OpenAPI at /docs), the console at /. Built around an open Store."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -18,6 +19,7 @@ from callbot.api.errors import ERROR_RESPONSES
 from callbot.api.gate import AuthenticateFirst
 from callbot.callback.endpoints import events_router
 from callbot.callback.endpoints import router as callback_router
+from callbot.console import mount_console
 from callbot.customer.endpoints import router as import_router
 from callbot.dnc.endpoints import router as dnc_router
 from callbot.kit.db import Store
@@ -38,10 +40,14 @@ an illegal task state change is a 409 that names the current state in `error.sta
 """
 
 
-def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -> FastAPI:
+def create_app(
+    store: Store, *, own_store: bool = False, public_url: str = "", recordings_dir: Path | None = None
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        for job in list(console.jobs):  # customer imports started from the console
+            job.cancel()
         if own_store:
             await store.dispose()
 
@@ -76,4 +82,5 @@ def create_app(store: Store, *, own_store: bool = False, public_url: str = "") -
     app.include_router(v1)
     mount_yiwise(app, YiwiseOptions(public_url=public_url))
     mount_digelao(app, DigelaoOptions(public_url=public_url, recording_key=store.secrets.derive("recordings")))
+    console = mount_console(app, store, recordings_dir=recordings_dir or Path("./var/recordings"))
     return app

@@ -62,7 +62,9 @@ async def run_server(settings: Settings, host: str, port: int, *, workers: bool 
                     signal.signal(sig, handler)
 
     store = await open_store(settings)  # migrated before the worker starts, so only one process migrates
-    app = create_app(store, public_url=settings.public_url or f"http://{host}:{port}")
+    app = create_app(
+        store, public_url=settings.public_url or f"http://{host}:{port}", recordings_dir=settings.recordings_path()
+    )
     server = Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="on"))
     stopping, worker_died = False, False
 

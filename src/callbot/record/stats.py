@@ -250,3 +250,77 @@ async def recount(tx: Tx, tenant: Tenant, task_id: int) -> TaskStatsView:
         for day, c in sorted(delta.days.items())
     ]
     return _view(task, row, daily)
+
+
+@dataclass(frozen=True)
+class TenantOverview:
+    """The console's home page (首页): today's figures and the daily series of the last days."""
+
+    today_calls: int
+    today_answered: int
+    today_leads: int  # A and B levels
+    seats_in_use: int
+    seats: int
+    running_tasks: int
+    daily: list[DailyStats]  # every day of the period, zeros included, oldest first
+
+    @property
+    def answered_rate(self) -> float:
+        return round(100 * self.today_answered / self.today_calls, 2) if self.today_calls else 0.0
+
+
+async def tenant_overview(tx: Tx, tenant: Tenant, *, days: int = 30) -> TenantOverview:
+    """Read from the per-day counters, plus two indexed counts (today's A/B calls, the calls in flight)."""
+    from datetime import datetime, time, timedelta
+
+    from sqlalchemy import func
+
+    from callbot.models import Customer
+    from callbot.models.enums import CustomerStatus
+    from callbot.task.states import RUNNING
+
+    zone = ZoneInfo(tenant.timezone)
+    today = tx.now().astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    rows = await tx.session.execute(
+        select(
+            TaskStatsDaily.day,
+            func.sum(TaskStatsDaily.calls),
+            func.sum(TaskStatsDaily.answered),
+            func.sum(TaskStatsDaily.chat_seconds),
+        )
+        .join(Task, Task.id == TaskStatsDaily.task_id)
+        .where(Task.tenant_id == tenant.id, TaskStatsDaily.day >= first)
+        .group_by(TaskStatsDaily.day)
+    )
+    by_day = {day: DailyStats(day, int(c or 0), int(a or 0), int(s or 0)) for day, c, a, s in rows}
+    daily = [by_day.get(first + timedelta(n), DailyStats(first + timedelta(n), 0, 0, 0)) for n in range(days)]
+    today_start = datetime.combine(today, time(0), zone)
+    leads = await tx.session.scalar(
+        select(func.count())
+        .select_from(CallRecord)
+        .where(
+            CallRecord.tenant_id == tenant.id,
+            CallRecord.started_at >= today_start,
+            CallRecord.level.in_([Level.A, Level.B]),
+        )
+    )
+    in_use = await tx.session.scalar(
+        select(func.count())
+        .select_from(Customer)
+        .where(Customer.tenant_id == tenant.id, Customer.status == CustomerStatus.DIALLING)
+    )
+    running = await tx.session.scalar(
+        select(func.count())
+        .select_from(Task)
+        .where(Task.tenant_id == tenant.id, Task.deleted.is_(False), Task.status.in_(RUNNING))
+    )
+    return TenantOverview(
+        today_calls=daily[-1].calls,
+        today_answered=daily[-1].answered,
+        today_leads=int(leads or 0),
+        seats_in_use=int(in_use or 0),
+        seats=tenant.seats,
+        running_tasks=int(running or 0),
+        daily=daily,
+    )
