@@ -8,11 +8,11 @@ import csv
 import io
 import re
 
-from factories import Account, make_account, make_task
-
 from callbot.kit.db import Store
 from callbot.models.enums import Role
 from callbot.task import service as task_service
+
+from factories import Account, make_account, make_task
 
 
 def _form(account: Account, **fields: object) -> dict[str, object]:

@@ -152,7 +152,13 @@ Viewer = Annotated[Ctx, Depends(_require(Role.VIEWER))]
 Operator = Annotated[Ctx, Depends(_require(Role.OPERATOR))]
 Admin = Annotated[Ctx, Depends(_require(Role.ADMIN))]
 
-_STATUS: list[tuple[type[CallbotError], int]] = [(NotFound, 404), (Forbidden, 403), (Unauthorized, 401), (ValidationFailed, 422), (QuotaExceeded, 422)]
+_STATUS: list[tuple[type[CallbotError], int]] = [
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Unauthorized, 401),
+    (ValidationFailed, 422),
+    (QuotaExceeded, 422),
+]
 
 
 def error_status(exc: CallbotError) -> int:

@@ -97,6 +97,17 @@ async def list_records(tx: Tx, tenant: Tenant, f: RecordFilter, page: PageReques
     return await paginate(tx.session, record_query(tenant, f), page)
 
 
+async def list_records_before(
+    tx: Tx, tenant: Tenant, f: RecordFilter, *, before_id: int | None = None, limit: int = 20
+) -> list[CallRecord]:
+    """One page of records, newest first, older than `before_id` (keyset paging: as fast on the 50,000th page
+    as on the first, and no count of a million rows)."""
+    query = record_query(tenant, f)
+    if before_id is not None:
+        query = query.where(CallRecord.id < before_id)
+    return list(await tx.session.scalars(query.limit(limit)))
+
+
 async def get_record(tx: Tx, tenant: Tenant, record_id: int) -> CallRecord:
     record = await tx.session.get(CallRecord, record_id)
     if record is None or record.tenant_id != tenant.id:
