@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import re
 
-from factories import SCRIPT, Account, make_account
-
 from callbot.console.scripts import problem_line
 from callbot.kit.db import Store
 from callbot.models.enums import Role
 from callbot.script import service as script_service
+
+from factories import SCRIPT, Account, make_account
 
 BROKEN = SCRIPT.replace("agree_end:\n    say", "agree_end:\n    sya").replace("default: bye", "default: nowhere")
 

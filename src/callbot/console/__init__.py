@@ -17,11 +17,11 @@ from callbot.kit.db import Store
 
 
 def mount_console(app: FastAPI, store: Store, *, recordings_dir: Path) -> ConsoleState:
-    from callbot.console import auth, dashboard, records, scripts, tasks
+    from callbot.console import admin, auth, dashboard, records, scripts, tasks
 
     console = ConsoleState(store, SessionSigner(store.secrets.derive("console-session")), recordings_dir)
     app.state.console = console
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for module in (auth, dashboard, tasks, records, scripts):
+    for module in (auth, dashboard, tasks, records, scripts, admin):
         app.include_router(module.router, include_in_schema=False)
     return console
