@@ -1,4 +1,4 @@
-"""console sign-in lockout: failed attempts and the lock's end kept on the user, so a restart keeps them
+"""console: sign-in lockout kept on the user (a restart keeps it); records indexed by tenant and dial time
 
 Revision ID: 0010
 Revises: 0009
@@ -21,9 +21,12 @@ def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("locked_until", callbot.kit.db.UtcDateTime(timezone=True), nullable=True))
+    # The console's home page counts today's calls of a tenant, and its record filters take a date range.
+    op.create_index("ix_call_records_tenant_started", "call_records", ["tenant_id", "started_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_call_records_tenant_started", table_name="call_records")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("locked_until")
         batch_op.drop_column("failed_logins")
