@@ -177,3 +177,18 @@ async def test_the_task_page_draws_its_statistics(store: Store, account: Account
     data = (await client.get(f"/tasks/{task_id}/stats.json")).json()
     assert [x["name"] for x in data["levels"]] == list("ABCDEF")
     assert (await client.get("/static/vendor/echarts/echarts.min.js")).status_code == 200
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_read(store: Store, account: Account, login) -> None:
+    client = await login(Role.OPERATOR)
+    task_id = await make_task(store, account)
+    response = await client.post(
+        f"/tasks/{task_id}/import",
+        content=b"x" * (22 * 1024 * 1024),
+        headers={
+            "Content-Type": "multipart/form-data; boundary=b",
+            "X-CSRF-Token": client.csrf,
+            "HX-Request": "true",
+        },
+    )
+    assert response.status_code == 422 and "请求太大" in response.text

@@ -13,9 +13,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from callbot.console.web import ConsoleRoute, ConsoleState, Ctx, Operator, RolledBack, Viewer, state
 from callbot.customer import service as customer_service
@@ -401,8 +402,12 @@ async def run_import(
 
 
 @router.post("/tasks/{task_id}/import")
-async def import_customers(ctx: Operator, task_id: int, file: UploadFile) -> Response:
+async def import_customers(ctx: Operator, task_id: int) -> Response:
+    # The form is read here, after the session, role and CSRF checks, not as a parameter (read before them).
     console = state(ctx.request)
+    file = (await ctx.request.form()).get("file")
+    if not isinstance(file, UploadFile):
+        raise ValidationFailed("请选择要导入的文件", [("file", "必填")])
     path = await _save_upload(file)
     try:
         source = await asyncio.to_thread(CustomerFile, path)  # sniffs the encoding: reads the file

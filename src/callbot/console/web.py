@@ -116,6 +116,17 @@ def render(request: Request, template: str, *, status_code: int = 200, **values:
     return HTMLResponse(html, status_code=status_code)
 
 
+MAX_BODY_BYTES = 21 * 1024 * 1024  # the largest upload (20 MB) and its form around it
+
+
+def _check_length(request: Request) -> None:
+    """A body is refused unread when it is larger than any console form (uploads included) or has no length
+    (browsers send forms with one)."""
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        raise ValidationFailed("请求太大或缺少长度", [("body", f"最大 {MAX_BODY_BYTES // (1024 * 1024)} MB")])
+
+
 async def _form_token(request: Request) -> str | None:
     token = request.headers.get("x-csrf-token")
     if token:
@@ -191,6 +202,8 @@ class ConsoleRoute(APIRoute):
 
         async def route(request: Request) -> Response:
             try:
+                if request.method not in ("GET", "HEAD"):
+                    _check_length(request)  # before anything reads the body, the sign-in form's included
                 return await handler(request)
             except RolledBack as exc:
                 return exc.response
