@@ -27,7 +27,7 @@ def test_problem_locations_become_lines() -> None:
 async def test_a_broken_script_is_shown_with_its_problems_at_their_lines(store: Store, account: Account, login) -> None:
     client = await login(Role.OPERATOR)
     page = await client.get(f"/scripts/{account.script_id}")
-    assert page.status_code == 200 and "/static/vendor/codemirror/codemirror.js" in page.text
+    assert page.status_code == 200 and "/static/console/vendor/codemirror/codemirror.js" in page.text
     refused = await client.submit("/scripts/save", {"script_id": str(account.script_id), "body": BROKEN})
     assert refused.status_code == 422
     assert "3 个问题" in refused.text

@@ -173,10 +173,10 @@ async def test_the_task_page_draws_its_statistics(store: Store, account: Account
     client = await login(Role.VIEWER)
     task_id = await make_task(store, account)
     page = await client.get(f"/tasks/{task_id}")
-    assert 'id="chart-levels"' in page.text and "/static/vendor/echarts/echarts.min.js" in page.text
+    assert 'id="chart-levels"' in page.text and "/static/console/vendor/echarts/echarts.min.js" in page.text
     data = (await client.get(f"/tasks/{task_id}/stats.json")).json()
     assert [x["name"] for x in data["levels"]] == list("ABCDEF")
-    assert (await client.get("/static/vendor/echarts/echarts.min.js")).status_code == 200
+    assert (await client.get("/static/console/vendor/echarts/echarts.min.js")).status_code == 200
 
 
 async def test_a_body_over_the_limit_is_refused_before_it_is_read(store: Store, account: Account, login) -> None:

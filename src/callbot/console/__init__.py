@@ -21,7 +21,8 @@ def mount_console(app: FastAPI, store: Store, *, recordings_dir: Path) -> Consol
 
     console = ConsoleState(store, SessionSigner(store.secrets.derive("console-session")), recordings_dir)
     app.state.console = console
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    # Under /static/console, so another surface (the API documentation) may keep assets of its own in /static.
+    app.mount("/static/console", StaticFiles(directory=HERE / "static"), name="console-static")
     for module in (auth, dashboard, tasks, records, scripts, admin):
         app.include_router(module.router, include_in_schema=False)
     return console
