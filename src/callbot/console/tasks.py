@@ -27,12 +27,12 @@ from callbot.kit.paging import PageRequest
 from callbot.kit.spreadsheet import neutralise_row
 from callbot.line import service as line_service
 from callbot.models import Task
-from callbot.models.enums import RESULT_LABELS, CallResult, CustomerStatus, TaskStatus
+from callbot.models.enums import RESULT_LABELS, CallResult, CustomerStatus
 from callbot.record import stats
 from callbot.script import service as script_service
 from callbot.task import service as task_service
 from callbot.task.schemas import TaskCreate, TaskFilter, TaskUpdate
-from callbot.task.states import TaskAction, may_edit, user_target
+from callbot.task.states import TaskAction, user_target
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -329,7 +329,6 @@ async def task_detail(ctx: Viewer, task_id: int) -> Response:
         charts=_charts(view),
         actions=actions_for(task),
         action_labels=ACTION_LABELS,
-        editable=may_edit(task.status) or task.status is not TaskStatus.TERMINATE,
         progress=(state(ctx.request).import_progress.get(last_import.id) if last_import else None),
     )
 

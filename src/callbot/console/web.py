@@ -216,7 +216,8 @@ class ConsoleRoute(APIRoute):
                 return show_error(request, 403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
             except RequestValidationError as exc:
                 problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-                return show_error(request, 404 if "path" in str(exc.errors()) else 422, "请求参数不正确", problems)
+                in_path = any(e["loc"] and e["loc"][0] == "path" for e in exc.errors())  # /tasks/abc names no task
+                return show_error(request, 404 if in_path else 422, "请求参数不正确", problems)
             except CallbotError as exc:
                 return show_error(request, error_status(exc), exc.message, _problem_lines(exc))
 
