@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from callbot.kit.db import Tx
-from callbot.models import CallRecord, Task, TaskStats, TaskStatsDaily, Tenant
-from callbot.models.enums import CallResult, Level
+from callbot.models import CallRecord, Customer, Task, TaskStats, TaskStatsDaily, Tenant
+from callbot.models.enums import CallResult, CustomerStatus, Level
 from callbot.task import service as task_service
+from callbot.task.states import RUNNING
 
 LEVELS = [level.value for level in Level]
 RESULTS = [result.value for result in CallResult]
@@ -271,14 +272,6 @@ class TenantOverview:
 
 async def tenant_overview(tx: Tx, tenant: Tenant, *, days: int = 30) -> TenantOverview:
     """Read from the per-day counters, plus two indexed counts (today's A/B calls, the calls in flight)."""
-    from datetime import datetime, time, timedelta
-
-    from sqlalchemy import func
-
-    from callbot.models import Customer
-    from callbot.models.enums import CustomerStatus
-    from callbot.task.states import RUNNING
-
     zone = ZoneInfo(tenant.timezone)
     today = tx.now().astimezone(zone).date()
     first = today - timedelta(days=days - 1)
