@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-quick setup setup-test lint lock bench
+.PHONY: demo test test-quick setup setup-test lint lock bench screenshots
 
 demo: setup
 	$(BIN)/callbot demo
@@ -22,6 +22,10 @@ test-quick: setup-test
 
 setup:
 	scripts/setup.sh run
+
+# Screenshots of the console's main pages into docs/console/ (the demo, run to the end, in Chromium).
+screenshots: setup-test
+	$(BIN)/python -m callbot.console.screenshots --out docs/console
 
 setup-test:
 	scripts/setup.sh test

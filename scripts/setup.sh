@@ -37,6 +37,9 @@ if [ "$mode" = "test" ]; then
     # SIPp (Debian's sip-tester): the SIP peer of the telephony tests and bench/sip.py.
     have sipp || need_apt+=(sip-tester)
     have espeak-ng || need_apt+=(espeak-ng)
+    # The console's browser tests: the system Chromium and a Chinese font for its pages and screenshots.
+    have chromium || need_apt+=(chromium)
+    pkg_missing fonts-wqy-microhei && need_apt+=(fonts-wqy-microhei)
 fi
 apt_install
 

@@ -1,4 +1,4 @@
-"""The web application: native API under /api/v1 (OpenAPI at /docs). Built around an open Store."""
+"""The web application: native API under /api/v1 (OpenAPI at /docs), the console at /. Built around an open Store."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from callbot.api.gate import AuthenticateFirst
 from callbot.callback.endpoints import events_router
 from callbot.callback.endpoints import router as callback_router
 from callbot.campaign import service as campaign_service
+from callbot.console import mount_console
 from callbot.customer.endpoints import router as import_router
 from callbot.dnc.endpoints import router as dnc_router
 from callbot.kit.db import Store
@@ -50,6 +51,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        for job in list(console.jobs):  # customer imports started from the console
+            job.cancel()
         if own_store:
             await store.dispose()
 
@@ -90,6 +93,7 @@ def create_app(
     mount_digelao(app, DigelaoOptions(public_url=public_url, recording_key=recording_key))
     mount_recording_links(app, recordings_dir, recording_key)
     mount_docs(app)
+    console = mount_console(app, store, recordings_dir=recordings_dir or Path("./var/recordings"))
     return app
 
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # "10.20.0.0/16,crm.internal" for a receiver on the private network.
     callback_allow: str = ""
     log_level: str = "info"
+    # Where call recordings are kept; a record's recording_path is relative to it. Empty: data_dir/recordings.
+    recordings_dir: Path | None = None
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

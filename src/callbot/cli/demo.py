@@ -206,6 +206,12 @@ def demo(host: str | None, port: int | None, no_serve: bool, exit_when_done: boo
     bind_host, bind_port = host or settings.host, port or settings.port
     click.echo(json.dumps(info, ensure_ascii=False, indent=2), err=True)
     click.echo(f"\ncallbot demo: API on http://{bind_host}:{bind_port}/api/v1 (docs: /docs)", err=True)
+    user = info["console_user"]
+    click.echo(
+        f"console (管理后台): http://{bind_host}:{bind_port}/  sign in as {user['username']} / {user['password']}"
+        f"  (the demo task is at /tasks/{info['task_id']})",
+        err=True,
+    )
     token = info["credentials"]["token"]["token"]
     click.echo(
         f"try: curl -H 'Authorization: Bearer {token}' http://{bind_host}:{bind_port}/api/v1/tasks/{info['task_id']}/stats",

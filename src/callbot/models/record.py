@@ -17,6 +17,7 @@ class CallRecord(Base):
     __table_args__ = (
         Index("ix_call_records_task", "task_id", "id"),
         Index("ix_call_records_tenant_phone", "tenant_id", "phone", "started_at"),
+        Index("ix_call_records_tenant_started", "tenant_id", "started_at"),
         # Calls are at most once: one record per attempt of a customer.
         UniqueConstraint("customer_id", "attempt"),
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Select, func, or_, select, update
@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from callbot.kit.db import Tx
 from callbot.kit.paging import Page, PageRequest, paginate
 from callbot.models import CallRecord, Customer, Script, Task, TaskStats, TaskStatsDaily, User
+from callbot.models.enums import CustomerStatus, Level, TaskStatus
 from callbot.record.schemas import RecordFilter
 
 
@@ -161,3 +162,56 @@ async def mark_inbound(tx: Tx, record_id: int) -> None:
 
 async def by_sn_any_tenant(tx: Tx, sn: str) -> CallRecord | None:
     return await tx.session.scalar(select(CallRecord).where(CallRecord.sn == sn))
+
+
+async def daily_sums(tx: Tx, tenant_id: int, first: date) -> list[tuple[date, int, int, int]]:
+    """(day, calls, answered, chat seconds) of every task of a tenant, summed per day from `first` on."""
+    rows = await tx.session.execute(
+        select(
+            TaskStatsDaily.day,
+            func.sum(TaskStatsDaily.calls),
+            func.sum(TaskStatsDaily.answered),
+            func.sum(TaskStatsDaily.chat_seconds),
+        )
+        .join(Task, Task.id == TaskStatsDaily.task_id)
+        .where(Task.tenant_id == tenant_id, TaskStatsDaily.day >= first)
+        .group_by(TaskStatsDaily.day)
+    )
+    return [(day, int(c or 0), int(a or 0), int(s or 0)) for day, c, a, s in rows]
+
+
+async def count_levels_since(tx: Tx, tenant_id: int, since: datetime, levels: Sequence[Level]) -> int:
+    count = await tx.session.scalar(
+        select(func.count())
+        .select_from(CallRecord)
+        .where(CallRecord.tenant_id == tenant_id, CallRecord.started_at >= since, CallRecord.level.in_(levels))
+    )
+    return int(count or 0)
+
+
+async def count_in_flight(tx: Tx, tenant_id: int) -> int:
+    """Customers of the tenant in a call now: its seats in use."""
+    count = await tx.session.scalar(
+        select(func.count())
+        .select_from(Customer)
+        .where(Customer.tenant_id == tenant_id, Customer.status == CustomerStatus.DIALLING)
+    )
+    return int(count or 0)
+
+
+async def count_tasks_in(tx: Tx, tenant_id: int, statuses: Iterable[TaskStatus]) -> int:
+    count = await tx.session.scalar(
+        select(func.count())
+        .select_from(Task)
+        .where(Task.tenant_id == tenant_id, Task.deleted.is_(False), Task.status.in_(list(statuses)))
+    )
+    return int(count or 0)
+
+
+async def records_before(
+    tx: Tx, tenant_id: int, zone: ZoneInfo, f: RecordFilter, before_id: int | None, limit: int
+) -> list[CallRecord]:
+    query = record_query(tenant_id, zone, f)
+    if before_id is not None:
+        query = query.where(CallRecord.id < before_id)
+    return list(await tx.session.scalars(query.limit(limit)))

@@ -35,6 +35,14 @@ async def list_records(tx: Tx, tenant: Tenant, f: RecordFilter, page: PageReques
     return await repository.page(tx, tenant.id, ZoneInfo(tenant.timezone), f, page)
 
 
+async def list_records_before(
+    tx: Tx, tenant: Tenant, f: RecordFilter, *, before_id: int | None = None, limit: int = 20
+) -> list[CallRecord]:
+    """One page of records, newest first, older than `before_id` (keyset paging: as fast on the 50,000th page
+    as on the first, and no count of a million rows)."""
+    return await repository.records_before(tx, tenant.id, ZoneInfo(tenant.timezone), f, before_id, limit)
+
+
 async def get_record(tx: Tx, tenant: Tenant, record_id: int) -> CallRecord:
     record = await repository.get(tx, record_id)
     if record is None or record.tenant_id != tenant.id:

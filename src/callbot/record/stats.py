@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from callbot.kit.db import Tx
@@ -17,6 +17,7 @@ from callbot.models import CallRecord, Task, TaskStats, TaskStatsDaily, Tenant
 from callbot.models.enums import CallResult, Level
 from callbot.record import repository
 from callbot.task import service as task_service
+from callbot.task.states import RUNNING
 
 LEVELS = [level.value for level in Level]
 RESULTS = [result.value for result in CallResult]
@@ -237,3 +238,43 @@ async def recount(tx: Tx, tenant: Tenant, task_id: int) -> TaskStatsView:
         for day, c in sorted(delta.days.items())
     ]
     return _view(task, row, daily)
+
+
+@dataclass(frozen=True)
+class TenantOverview:
+    """The console's home page (首页): today's figures and the daily series of the last days."""
+
+    today_calls: int
+    today_answered: int
+    today_leads: int  # A and B levels
+    seats_in_use: int
+    seats: int
+    running_tasks: int
+    daily: list[DailyStats]  # every day of the period, zeros included, oldest first
+
+    @property
+    def answered_rate(self) -> float:
+        return round(100 * self.today_answered / self.today_calls, 2) if self.today_calls else 0.0
+
+
+async def tenant_overview(tx: Tx, tenant: Tenant, *, days: int = 30) -> TenantOverview:
+    """Read from the per-day counters, plus two indexed counts (today's A/B calls, the calls in flight)."""
+    zone = ZoneInfo(tenant.timezone)
+    today = tx.now().astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    rows = await repository.daily_sums(tx, tenant.id, first)
+    by_day = {day: DailyStats(day, int(c or 0), int(a or 0), int(s or 0)) for day, c, a, s in rows}
+    daily = [by_day.get(first + timedelta(n), DailyStats(first + timedelta(n), 0, 0, 0)) for n in range(days)]
+    today_start = datetime.combine(today, time(0), zone)
+    leads = await repository.count_levels_since(tx, tenant.id, today_start, [Level.A, Level.B])
+    in_use = await repository.count_in_flight(tx, tenant.id)
+    running = await repository.count_tasks_in(tx, tenant.id, RUNNING)
+    return TenantOverview(
+        today_calls=daily[-1].calls,
+        today_answered=daily[-1].answered,
+        today_leads=int(leads or 0),
+        seats_in_use=int(in_use or 0),
+        seats=tenant.seats,
+        running_tasks=int(running or 0),
+        daily=daily,
+    )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 
-from callbot.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from callbot.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from callbot.kit.db import Tx
 from callbot.kit.paging import Page, PageRequest
 from callbot.kit.secrets import hash_password, random_hex, random_letters, verify_password
@@ -156,6 +156,46 @@ async def authenticate_user(tx: Tx, username: str, password: str) -> User:
     if user is None or not user.enabled or not verify_password(password, user.password_hash):
         raise Unauthorized("wrong username or password")
     user.last_login_at = tx.now()
+    return user
+
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+class UserLocked(Forbidden):
+    """Too many failed sign-ins: this user is locked for a while."""
+
+
+async def sign_in(tx: Tx, username: str, password: str) -> User:
+    """A console sign-in with lockout: after MAX_FAILED_LOGINS failures in a row the user is refused for
+    LOCKOUT, even with the right password. The failure count is kept on the user row, so the caller must
+    commit the transaction when this raises Unauthorized (the count is the point of the failure)."""
+    user = await repository.user_by_name(tx, username.strip())
+    now = tx.now()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        raise UserLocked(f"too many failed sign-ins: try again after {user.locked_until:%H:%M} UTC")
+    try:
+        user = await authenticate_user(tx, username.strip(), password)
+    except Unauthorized:
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.failed_logins = 0
+                user.locked_until = now + LOCKOUT
+            await repository.flush(tx)
+        raise
+    user.failed_logins = 0
+    user.locked_until = None
+    await repository.flush(tx)
+    return user
+
+
+async def get_signed_in_user(tx: Tx, user_id: int) -> User:
+    """The user a console session names, still enabled; UserNotFound otherwise."""
+    user = await repository.get_user(tx, user_id)
+    if user is None or not user.enabled:
+        raise UserNotFound(f"no user with id {user_id}")
     return user
 
 
