@@ -50,6 +50,7 @@ from callbot.telephony.gateway import Dtmf, Hangup, Heard, PlayOutcome, Prompt, 
 __all__ = [
     "BACKCHANNELS",
     "BargeIn",
+    "SpeechEngines",
     "SpeechStarted",
     "TurnSettings",
     "TurnTaker",
@@ -585,6 +586,36 @@ class VoiceChannel:
         held, playing.held = playing.held, []
         for pcm in held:
             self._queue_audio(playing, pcm)
+
+
+@dataclass(slots=True)
+class SpeechEngines:
+    """What a gateway needs to give its calls a voice and ears: one ASR and one TTS for the process,
+    a VAD per call (`vad()` builds one), the prompt cache and the turn settings."""
+
+    asr: AsrEngine
+    tts: TtsEngine
+    vad: Callable[[], VadEngine]
+    cache: PromptCache | None = None
+    settings: TurnSettings = field(default_factory=TurnSettings)
+    voice: str | None = None
+    rate: float = 1.0
+
+    def channel(self, stream: RtpStream, *, origin: float | None = None) -> VoiceChannel:
+        """A started voice channel on `stream`, its offsets counted from `origin` (loop time)."""
+        channel = VoiceChannel(
+            stream,
+            asr=self.asr,
+            tts=self.tts,
+            vad=self.vad(),
+            cache=self.cache,
+            settings=self.settings,
+            origin=origin,
+            voice=self.voice,
+            rate=self.rate,
+        )
+        channel.start()
+        return channel
 
 
 def _yields_to(turn: _Turn) -> bool:

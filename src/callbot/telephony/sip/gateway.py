@@ -13,7 +13,9 @@ stream at the early media, which is kept as frames marked `early`); a 2xx is ACK
 `SipLeg`; a final response becomes a dial result by the table in `results`; the ring timeout sends
 CANCEL and is NO_ANSWER. No response at all to the INVITE is CAN_NOT_CONNECT.
 
-Until the speech layer lands, a leg speaks a prompt's recording when it is an 8 kHz 16-bit mono WAV,
+With speech engines (`speech=`, a `callbot.speech.voice.SpeechEngines`) a leg talks through a
+`VoiceChannel` on its stream: synthesised or recorded prompts, VAD turns recognised by the ASR,
+barge-in, DTMF. Without them it speaks a prompt's recording when it is an 8 kHz 16-bit mono WAV,
 else `synthesize(text)` if the gateway was given one, else the prompt's length in silence; it hears
 DTMF (RFC 4733 and SIP INFO) and hang-ups, and reports no speech (`listen` times out as Silence).
 The leg's `audio` is the `RtpStream`, the interface the speech layer plugs into.
@@ -29,7 +31,7 @@ import wave
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from callbot.media.clock import MediaClock
 from callbot.media.stream import RtpStream
@@ -64,6 +66,9 @@ from callbot.telephony.sip.sdp import NoCommonCodec, SessionDescription, make_of
 from callbot.telephony.sip.transport import SipEndpoint
 from callbot.telephony.sip.trunk import TrunkSettings
 
+if TYPE_CHECKING:
+    from callbot.speech.voice import SpeechEngines, VoiceChannel
+
 __all__ = ["SipGateway", "SipLeg", "TrunkCheck"]
 
 log = logging.getLogger(__name__)
@@ -91,6 +96,7 @@ class SipGateway:
         invite_timeout_s: float = 32.0,
         inactivity_timeout_s: float = 30.0,
         synthesize: Synthesize | None = None,
+        speech: SpeechEngines | None = None,
         decrypt: Callable[[str], str] | None = None,
         name: str = "sip",
     ) -> None:
@@ -104,6 +110,7 @@ class SipGateway:
         self.invite_timeout_s = invite_timeout_s
         self.inactivity_timeout_s = inactivity_timeout_s
         self.synthesize = synthesize
+        self.speech = speech
         self.decrypt = decrypt  # turns a line's stored `password_encrypted` back into its password
         self._started: asyncio.Future[None] | None = None
         self._legs: set[SipLeg] = set()
@@ -450,6 +457,8 @@ class SipLeg:
         self._ended_at: float | None = None
         stream.on_dtmf = lambda digit: self._heard.put_nowait(Dtmf(digit))
         stream.on_inactive = self._on_inactive
+        speech = gateway.speech
+        self.voice: VoiceChannel | None = speech.channel(stream, origin=self._answered_at) if speech else None
 
     @property
     def call_id(self) -> str:
@@ -481,7 +490,10 @@ class SipLeg:
         if isinstance(event, Ended) and event.by == "remote":
             self._end("customer", "BYE from the far end")
         elif isinstance(event, DtmfReceived):
-            self._heard.put_nowait(Dtmf(event.digit))
+            if self.voice is not None:
+                self.voice.dtmf(event.digit)
+            else:
+                self._heard.put_nowait(Dtmf(event.digit))
         elif isinstance(event, MediaChanged):
             try:
                 offer = SessionDescription.parse(self.call.offer)
@@ -503,6 +515,8 @@ class SipLeg:
         self.end_reason = reason
         self._ended_at = asyncio.get_running_loop().time()
         self.audio.close()
+        if self.voice is not None:
+            self.voice.hung_up()
         self._ended.set()
         self._heard.put_nowait(Hangup())
         self._gateway._forget(self)
@@ -522,6 +536,8 @@ class SipLeg:
     async def play(self, prompt: Prompt) -> PlayOutcome:
         if self.closed:
             return PlayOutcome("hangup", 0.0)
+        if self.voice is not None:
+            return await self.voice.play(prompt)
         pcm = await self._prompt_audio(prompt)
         started = asyncio.get_running_loop().time()
         self.audio.play_pcm(pcm)
@@ -538,6 +554,8 @@ class SipLeg:
         return PlayOutcome("completed", seconds)
 
     async def listen(self, timeout_s: float) -> Heard:
+        if self.voice is not None:
+            return await self.voice.listen(timeout_s)
         if self.closed and self._heard.empty():
             return Hangup()
         try:
