@@ -37,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,7 +45,10 @@ from callbot.media.stream import ReceivedFrame, RtpStream
 from callbot.speech.audio import read_wav, split_clauses
 from callbot.speech.base import BYTES_PER_FRAME, FRAME_MS, SAMPLE_RATE, AsrEngine, Transcript, TtsEngine, VadEngine
 from callbot.speech.cache import PromptCache
-from callbot.telephony.gateway import Dtmf, Hangup, Heard, PlayOutcome, Prompt, Silence, Speech
+from callbot.telephony.gateway import DialStatus, Dtmf, Hangup, Heard, PlayOutcome, Prompt, Silence, Speech
+
+if TYPE_CHECKING:
+    from callbot.speech.announce import Announcement
 
 __all__ = [
     "BACKCHANNELS",
@@ -319,6 +322,7 @@ class VoiceChannel:
         self._hearing = False
         self.closed = False
         self.first_audio_at: float | None = None  # loop time the last prompt's first frame was queued
+        self.tones: list[Utterance] = []  # turns of held tones (music, beeps), not recognised
         self.barge_confirmed: list[float] = []  # loop times barge-ins were confirmed (the audio flushed)
         self.barged_turn: Speech | None = None  # the turn that interrupted the last prompt, with its times
 
@@ -385,6 +389,7 @@ class VoiceChannel:
             else:
                 self._hearing = False
                 if steady_tone_fraction(event.pcm) > self.settings.max_steady_tone:
+                    self.tones.append(event)
                     self.stats.dropped += 1
                     log.info("voice: a %.1f s turn of held tones (music) was not recognised", event.end - event.start)
                     self._wake()
@@ -462,6 +467,28 @@ class VoiceChannel:
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), None if self._hearing else remaining)
+
+    async def screen(self, seconds: float) -> Announcement | None:
+        """Just after the answer: is this a carrier announcement, a voicemail or an assistant? Waits for
+        the first turn (at most `seconds` for it to start). A person's first turn (喂?) is kept for the
+        next `listen`; a voicemail beep alone is enough."""
+        from callbot.speech.announce import Announcement, classify, find_beep
+
+        heard = await self.listen(seconds)
+        for tone in self.tones:
+            beep = find_beep(tone.pcm)
+            if beep is not None:
+                text = heard.text if isinstance(heard, Speech) else ""
+                found = classify(text)
+                kind, status = (found.kind, found.status) if found else ("voicemail", DialStatus.NO_ANSWER)
+                return Announcement(kind, status, text, self.ms(tone.audio_start) + beep)
+        if isinstance(heard, Speech):
+            found = classify(heard.text)
+            if found is not None:
+                return found
+        if not isinstance(heard, Silence | Hangup):
+            self._events.appendleft(heard)  # the customer's own first words: the session hears them
+        return None
 
     # --- speaking -------------------------------------------------------------------------------------
 
@@ -600,6 +627,7 @@ class SpeechEngines:
     settings: TurnSettings = field(default_factory=TurnSettings)
     voice: str | None = None
     rate: float = 1.0
+    screen_s: float = 3.0  # how long after the answer a first turn may take to start, for `screen`
 
     def channel(self, stream: RtpStream, *, origin: float | None = None) -> VoiceChannel:
         """A started voice channel on `stream`, its offsets counted from `origin` (loop time)."""

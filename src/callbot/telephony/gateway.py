@@ -106,6 +106,9 @@ class DialRequest:
     properties: Mapping[str, str] = field(default_factory=dict)
     line_settings: Mapping[str, Any] = field(default_factory=dict)
     ring_timeout_s: float = 50.0
+    #: tell carrier announcements, voicemail and call-screening assistants from a person (gateways with
+    #: speech engines): heard in early media or just after the answer, they become the dial result
+    screen_announcements: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,10 +191,37 @@ class SipGateway:
             return DialOutcome(DialStatus.SYSTEM_ERROR, 0.0, None, f"RTP: {exc}")
         dialing = _Dialing(self, request, trunk, stream, on_ringing)
         try:
-            return await dialing.run()
+            outcome = await dialing.run()
         except BaseException:
             dialing.abandon()
             raise
+        if self.speech is not None and request.screen_announcements:
+            outcome = await self._screen(outcome, stream)
+        return outcome
+
+    async def _screen(self, outcome: DialOutcome, stream: RtpStream) -> DialOutcome:
+        """An answer that is an announcement, a voicemail or an assistant, or a failure whose early media
+        said which (关机 behind a 480), becomes that dial result with the heard text as its reason."""
+        from callbot.media.stream import ReceivedFrame
+        from callbot.speech.announce import screen
+
+        assert self.speech is not None
+        leg = outcome.leg
+        if isinstance(leg, SipLeg) and leg.voice is not None:
+            found = await leg.voice.screen(self.speech.screen_s)
+            if found is None:
+                return outcome
+            log.info("sip %s: answered by %s", leg.sip_call_id, found.reason)
+            await leg.hangup()
+            return DialOutcome(found.status, outcome.ring_seconds, None, found.reason)
+        early: list[ReceivedFrame] = [frame for frame in stream.received if frame.early]
+        if outcome.leg is not None or not early:
+            return outcome
+        pcm = b"".join(frame.pcm.astype("<i2").tobytes() for frame in early)
+        found = await screen(pcm, self.speech.asr, self.speech.vad())
+        if found is None:
+            return outcome
+        return DialOutcome(found.status, outcome.ring_seconds, None, f"{outcome.reason}; {found.reason}")
 
     async def check(self, line_settings: Mapping[str, Any], caller: str, *, wait_s: float = 5.0) -> TrunkCheck:
         """Ping a line's trunk with OPTIONS (what `callbot sip check` shows): does it answer, how, how fast."""
