@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -66,3 +66,21 @@ def clips() -> dict[str, bytes]:
             await voice.close()
 
     return asyncio.run(render())
+
+
+class ClipVoice:
+    """A TTS engine that speaks the session's clips (rendered once by the real voice) by their text."""
+
+    name = "clips"
+
+    def __init__(self, clips: dict[str, bytes]) -> None:
+        self.by_text = {CLIPS[name]: pcm for name, pcm in clips.items()}
+
+    async def synthesize(self, text: str, *, voice: str | None = None, rate: float = 1.0) -> bytes:
+        return self.by_text[text]
+
+    async def stream(self, text: str, *, voice: str | None = None, rate: float = 1.0) -> AsyncIterator[bytes]:
+        yield self.by_text[text]
+
+    async def close(self) -> None:
+        pass
