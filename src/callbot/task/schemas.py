@@ -81,6 +81,9 @@ class TaskCreate(BaseModel):
     # Calls again a customer whose attempt the platform interrupted, this many times, outside the redial rules.
     interrupted_retries: int = Field(default=1, ge=0, le=5)
     alerts: TaskAlerts = Field(default_factory=TaskAlerts)
+    # On real phone lines, tell carrier announcements, voicemail and call-screening assistants from a
+    # person and record them as their dial result (关机, 空号, ...) instead of talking to them.
+    screen_announcements: bool = True
 
 
 class TaskUpdate(BaseModel):
@@ -101,6 +104,7 @@ class TaskUpdate(BaseModel):
     redial_rules: list[RedialRule] | None = Field(default=None, max_length=10)
     interrupted_retries: int | None = Field(default=None, ge=0, le=5)
     alerts: TaskAlerts | None = None
+    screen_announcements: bool | None = None
 
 
 class TaskFilter(BaseModel):
