@@ -17,7 +17,15 @@ from rtp_pair import Line, rtp_pair
 from callbot.speech.cache import PromptCache
 from callbot.speech.espeak import EspeakTts
 from callbot.speech.vad import WebRtcVad
-from callbot.speech.voice import TurnSettings, TurnTaker, Utterance, VoiceChannel, is_backchannel, steady_tone_fraction
+from callbot.speech.voice import (
+    Pause,
+    TurnSettings,
+    TurnTaker,
+    Utterance,
+    VoiceChannel,
+    is_backchannel,
+    steady_tone_fraction,
+)
 from callbot.speech.whisper import WhisperAsr
 from callbot.telephony.gateway import Dtmf, Hangup, Prompt, Silence, Speech
 from conftest import CLIPS
@@ -100,6 +108,9 @@ def test_a_turn_ends_after_the_trailing_silence_and_keeps_its_pre_roll(clips: di
     assert not turn.capped and not turn.over_prompt
     speech_end = 1 + seconds(clips["question"])
     assert speech_end - 0.4 <= turn.end <= speech_end + 0.05
+    # 300 ms into the quiet the turn as it will end was offered for early recognition.
+    pauses = [e for e in events if isinstance(e, Pause)]
+    assert pauses and pauses[-1].utterance.pcm == turn.pcm
 
 
 def test_the_robots_own_echo_never_starts_a_turn(clips: dict[str, bytes]) -> None:
@@ -137,8 +148,9 @@ async def test_a_turn_is_heard_with_its_times_confidence_and_words(
     assert heard.end_ms <= start_ms + seconds(clips["question"]) * 1000 + 200
     assert heard.words and heard.words[0][1] >= heard.start_ms - 400
     assert all(a[1] <= b[1] for a, b in zip(heard.words, heard.words[1:], strict=False))
-    # The turn ended after the trailing silence, not before.
+    # The turn ended after the trailing silence, not before; its words were recognised during that silence.
     assert done - voice.origin >= heard.end_ms / 1000 + 0.65
+    assert voice.stats.early_used == 1
     await voice.close()
 
 

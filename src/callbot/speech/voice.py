@@ -122,6 +122,9 @@ class TurnSettings:
     barge_in_floor_dbfs: float = -42.0
     echo_return_loss_db: float = 12.0
     echo_window_ms: int = 300  # how far back the robot's own audio can still come back as echo
+    # Recognition starts after this much quiet, before the turn is over (0: only at the end), so the words
+    # are ready when end_silence_ms confirms the end; if the customer goes on, that recognition is dropped.
+    early_asr_ms: int = 300
     max_steady_tone: float = 0.7  # a turn held tones more than this is music or a beep, not speech
 
     def __post_init__(self) -> None:
@@ -161,7 +164,15 @@ class Utterance:
     barged: bool
 
 
-TurnEvent = SpeechStarted | BargeIn | Utterance
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """The customer has been quiet for `early_asr_ms`: `utterance` is the turn if no more speech follows,
+    so recognition can start now and be ready when the turn ends (or be dropped if they go on)."""
+
+    utterance: Utterance
+
+
+TurnEvent = SpeechStarted | BargeIn | Pause | Utterance
 
 
 class TurnTaker:
@@ -175,6 +186,7 @@ class TurnTaker:
         self._end = max(1, s.end_silence_ms // FRAME_MS)
         self._cap = max(1, s.max_utterance_ms // FRAME_MS)
         self._barge = max(1, s.barge_in_ms // FRAME_MS)
+        self._early = s.early_asr_ms // FRAME_MS if 0 < s.early_asr_ms < s.end_silence_ms else -1
         self._pre_roll: deque[tuple[float, bytes]] = deque(maxlen=max(1, s.pre_roll_ms // FRAME_MS) + self._onset)
         self._run = 0  # speech frames in a row before a turn starts
         self._frames: list[bytes] = []
@@ -224,6 +236,8 @@ class TurnTaker:
                 events.append(BargeIn(at))
         else:
             self._quiet += 1
+            if self._quiet == self._early:
+                events.append(Pause(self._utterance(capped=False)))
         if self._quiet >= self._end:
             events.append(self._finish(capped=False))
         elif len(self._frames) >= self._cap:
@@ -231,9 +245,17 @@ class TurnTaker:
         return events
 
     def _finish(self, *, capped: bool) -> Utterance:
-        pcm = b"".join(self._frames if capped else self._frames[: len(self._frames) - self._quiet + 3])
-        utterance = Utterance(
-            pcm,
+        utterance = self._utterance(capped=capped)
+        self.in_turn = False
+        self._frames = []
+        self._run = 0
+        return utterance
+
+    def _utterance(self, *, capped: bool) -> Utterance:
+        # The turn's audio ends three frames after its last speech frame: the ASR needs no more quiet.
+        end = len(self._frames) if capped else len(self._frames) - self._quiet + 3
+        return Utterance(
+            b"".join(self._frames[:end]),
             self._audio_start,
             self._start,
             self._last_speech + FRAME_MS / 1000,
@@ -241,10 +263,6 @@ class TurnTaker:
             self._over_prompt,
             self._barged,
         )
-        self.in_turn = False
-        self._frames = []
-        self._run = 0
-        return utterance
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +298,8 @@ class _Stats:
     resumed: int = 0
     capped: int = 0
     dropped: int = 0  # turns the ASR found no words in
+    early: int = 0  # recognitions started at a pause
+    early_used: int = 0  # ... whose turn did end there
     asr_ms: list[float] = field(default_factory=list)
 
 
@@ -317,7 +337,8 @@ class VoiceChannel:
         self._events: deque[Heard | asyncio.Future[_Turn | None]] = deque()
         self._changed = asyncio.Event()
         self._playing: _Playing | None = None
-        self._robot: deque[tuple[float, float]] = deque()  # (stream time the frame plays, dBFS)
+        self._robot: deque[tuple[float, float]] = deque()
+        self._early: tuple[Utterance, asyncio.Future[_Turn | None]] | None = None  # (stream time the frame plays, dBFS)
         self._task: asyncio.Task[None] | None = None
         self._hearing = False
         self.closed = False
@@ -379,6 +400,10 @@ class VoiceChannel:
             if isinstance(event, SpeechStarted):
                 self._hearing = True
                 self._wake()
+            elif isinstance(event, Pause):
+                if steady_tone_fraction(event.utterance.pcm) <= self.settings.max_steady_tone:
+                    self._early = (event.utterance, asyncio.ensure_future(self._recognise(event.utterance)))
+                    self.stats.early += 1
             elif isinstance(event, BargeIn):
                 if playing is not None and playing.interruptible and not playing.paused:
                     self.stats.barge_ins += 1
@@ -396,7 +421,12 @@ class VoiceChannel:
                     continue
                 self.stats.turns += 1
                 self.stats.capped += event.capped
-                recognised = asyncio.ensure_future(self._recognise(event))
+                early, self._early = self._early, None
+                if early is not None and early[0].pcm == event.pcm:  # nothing said since the pause
+                    recognised = early[1]
+                    self.stats.early_used += 1
+                else:
+                    recognised = asyncio.ensure_future(self._recognise(event))
                 if playing is not None and playing.interruptible and event.over_prompt:
                     # Speech over an interruptible prompt belongs to the prompt: a barge-in to confirm,
                     # or a short word (不) that is one once recognised, or a backchannel to drop.
@@ -511,6 +541,12 @@ class VoiceChannel:
                 if playing.barge is not None:
                     turn = await playing.barge
                     playing.barge = None
+                    if turn is not None:
+                        log.debug(
+                            "voice: over the prompt %r (confidence %.2f)",
+                            turn.transcript.text,
+                            turn.transcript.confidence,
+                        )
                     if turn is not None and not _yields_to(turn):
                         self._stop_audio(playing)
                         log.info("voice: barge-in %r", turn.transcript.text)
@@ -650,7 +686,10 @@ def _yields_to(turn: _Turn) -> bool:
     """Whether speech over an interruptible prompt is let go on (not an interruption): a backchannel,
     or a single sound too short to confirm a barge-in (Whisper writes a short 嗯 as 5, 恩 or 嗯)."""
     text = turn.transcript.text
-    return is_backchannel(text) or (not turn.utterance.barged and len(_NOT_WORD.sub("", text)) <= 1)
+    if is_backchannel(text):
+        return True
+    # Too short to confirm a barge-in: only clear words interrupt (Whisper hears a lone 嗯 as 神秀 too).
+    return not turn.utterance.barged and (len(_NOT_WORD.sub("", text)) <= 1 or turn.transcript.confidence < 0.6)
 
 
 def _read_recording(path: str) -> bytes:
