@@ -51,6 +51,7 @@ class Level:
     said: int = 0
     ended: dict[str, int] = field(default_factory=dict)
     late_clock_ms: float = 0.0
+    overlapped: int = 0  # replies said over a prompt (no voice-to-voice turn)
 
     @property
     def v2v_ms(self) -> list[float]:
@@ -58,7 +59,7 @@ class Level:
 
     @property
     def unanswered(self) -> int:
-        return max(0, self.said - len(self.turns))
+        return max(0, self.said - len(self.turns) - self.overlapped)
 
 
 class VoiceLeg:
@@ -72,6 +73,7 @@ class VoiceLeg:
         self._answered = asyncio.get_running_loop().time()
         self._ended_by: Literal["robot", "customer", "transfer"] | None = None
         self._pending: tuple[float, float, float] | None = None  # speech end, listen returned, asr ms
+        self._robot_done = self._answered  # when the robot's last prompt ended
 
     @property
     def call_id(self) -> str:
@@ -96,6 +98,12 @@ class VoiceLeg:
         called = asyncio.get_running_loop().time()
         outcome = await self.channel.play(prompt)
         first = self.channel.first_audio_at
+        if self._pending is not None and self._pending[0] < self._robot_done:
+            # Said over (or before the end of) the robot's last prompt: kept for the listen, but the
+            # robot was not waiting for it, so it is no voice-to-voice turn.
+            self._level.overlapped += 1
+            self._pending = None
+        self._robot_done = asyncio.get_running_loop().time()
         if self._pending is not None and first is not None:
             speech_end, returned, asr_ms = self._pending
             self._level.turns.append(
@@ -189,7 +197,7 @@ async def run_level(calls: int, tts: TtsEngine, asr: AsrEngine, args: argparse.N
         leg = VoiceLeg(channel, customer_stream.close, level)
         variables = {"name": "王先生", "bank": "招商银行", "amount": str(3000 + index)}
         session = CallSession(leg, engine, engine.new_state(variables))
-        customer = TalkingCustomer(_Replies(_rendered), WebRtcVad, think_s=0.3, end_silence_ms=1200)
+        customer = TalkingCustomer(_Replies(_rendered), WebRtcVad, think_s=0.3, end_silence_ms=1500)
         talking = asyncio.ensure_future(customer.converse(customer_stream, ScriptedCustomer.parse("|".join(REPLIES))))
         try:
             end = await asyncio.wait_for(session.run(), 180)
@@ -234,7 +242,7 @@ def _report(level: Level, wall_s: float) -> None:
     }
     print(
         f"conversations calls={level.calls} wall_s={wall_s:.0f} turns={len(turns)} said={level.said} "
-        f"unanswered={level.unanswered} ended={level.ended} "
+        f"overlapped={level.overlapped} unanswered={level.unanswered} ended={level.ended} "
         f"v2v_p50_ms={p(level.v2v_ms, 0.5):.0f} v2v_p95_ms={p(level.v2v_ms, 0.95):.0f} "
         f"v2v_max_ms={max(level.v2v_ms, default=float('nan')):.0f} | median breakdown: "
         f"end_of_turn_ms={parts['eot_ms']:.0f} asr_ms={parts['asr_ms']:.0f} nlu_engine_ms={parts['engine_ms']:.0f} "
