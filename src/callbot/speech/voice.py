@@ -282,13 +282,10 @@ class _Playing:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     sent: bytearray = field(default_factory=bytearray)
     held: list[bytes] = field(default_factory=list)  # clauses rendered while stopped by a barge-in
-    levels: list[float] = field(default_factory=list)  # dBFS of each 20 ms frame handed to the stream
-    queued_at: list[tuple[float, int]] = field(default_factory=list)  # (stream time, first frame index)
     paused: bool = False
     dtmf: bool = False
     barge: asyncio.Future[_Turn | None] | None = None
     barge_at: float = 0.0
-    stopped_at: float = 0.0
 
 
 @dataclass(slots=True)
@@ -640,7 +637,7 @@ class VoiceChannel:
         playing.held.insert(0, bytes(playing.sent[len(playing.sent) - keep :]) if keep else b"")
         playing.sent = bytearray()
         playing.paused = True
-        playing.stopped_at = now = self.stream.elapsed_s
+        now = self.stream.elapsed_s
         while self._robot and self._robot[-1][0] > now:  # flushed frames will never be heard back
             self._robot.pop()
 
