@@ -38,8 +38,8 @@ _SEND_S = 0.020  # a frame queued is sent on the media clock's next tick, at mos
 @dataclass
 class Turn:
     v2v_ms: float
-    eot_ms: float  # end of speech -> end of turn detected (trailing silence)
-    asr_ms: float
+    heard_ms: float  # end of speech -> the turn's words in hand: trailing silence and the ASR not hidden by it
+    asr_ms: float  # wall time of recognition, started early_asr_ms into the trailing silence
     engine_ms: float  # NLU + dialogue engine + session, listen returned -> play called
     tts_ms: float  # play called -> first frame queued
 
@@ -109,7 +109,7 @@ class VoiceLeg:
             self._level.turns.append(
                 Turn(
                     v2v_ms=(first + _SEND_S - speech_end) * 1000,
-                    eot_ms=(returned - speech_end) * 1000 - asr_ms,
+                    heard_ms=(returned - speech_end) * 1000,
                     asr_ms=asr_ms,
                     engine_ms=(called - returned) * 1000,
                     tts_ms=(first - called) * 1000,
@@ -221,7 +221,7 @@ async def run_level(calls: int, tts: TtsEngine, asr: AsrEngine, args: argparse.N
     await clock.close()
     lateness = sorted(clock.lateness)
     level.late_clock_ms = lateness[int(0.99 * (len(lateness) - 1))] * 1000 if lateness else 0.0
-    _report(level, time.perf_counter() - started)
+    _report(level, time.perf_counter() - started, args.end_silence_ms)
     return level
 
 
@@ -230,7 +230,7 @@ async def _later(delay: float, work: object) -> None:
     await work  # type: ignore[misc]
 
 
-def _report(level: Level, wall_s: float) -> None:
+def _report(level: Level, wall_s: float, level_silence_ms: int) -> None:
     def p(values: list[float], q: float) -> float:
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
@@ -238,14 +238,15 @@ def _report(level: Level, wall_s: float) -> None:
     turns = level.turns
     parts = {
         name: statistics.median([getattr(t, name) for t in turns]) if turns else float("nan")
-        for name in ("eot_ms", "asr_ms", "engine_ms", "tts_ms")
+        for name in ("heard_ms", "asr_ms", "engine_ms", "tts_ms")
     }
     print(
         f"conversations calls={level.calls} wall_s={wall_s:.0f} turns={len(turns)} said={level.said} "
         f"overlapped={level.overlapped} unanswered={level.unanswered} ended={level.ended} "
         f"v2v_p50_ms={p(level.v2v_ms, 0.5):.0f} v2v_p95_ms={p(level.v2v_ms, 0.95):.0f} "
         f"v2v_max_ms={max(level.v2v_ms, default=float('nan')):.0f} | median breakdown: "
-        f"end_of_turn_ms={parts['eot_ms']:.0f} asr_ms={parts['asr_ms']:.0f} nlu_engine_ms={parts['engine_ms']:.0f} "
+        f"end_of_turn_and_asr_ms={parts['heard_ms']:.0f} (trailing silence {level_silence_ms} ms) "
+        f"asr_ms={parts['asr_ms']:.0f} nlu_engine_ms={parts['engine_ms']:.0f} "
         f"tts_first_audio_ms={parts['tts_ms']:.0f} send_ms<={_SEND_S * 1000:.0f} "
         f"clock_late_p99_ms={level.late_clock_ms:.1f}",
         file=sys.stderr,
