@@ -53,6 +53,7 @@ def test_a_person_is_no_announcement(text: str) -> None:
     assert classify(text) is None
 
 
+@pytest.mark.slow  # the voice clips are rendered by the neural voice once per session
 def test_a_voicemail_beep_is_found_and_speech_is_no_beep(clips: dict[str, bytes]) -> None:
     audio = ulaw_round_trip(clips["voicemail"] + silence(300) + beep(500) + silence(500))
     at = find_beep(audio)
