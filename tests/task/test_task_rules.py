@@ -146,3 +146,17 @@ async def test_task_list_filters_by_name_and_status_and_pages(client: httpx.Asyn
     assert [t["name"] for t in running["items"]] == ["分期回访X"]
     bad = await client.get("/api/v1/tasks?page=0", headers=account.headers)
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "query.page"
+
+
+async def test_announcement_screening_is_on_by_default_and_switchable(
+    client: httpx.AsyncClient, account: Account
+) -> None:
+    task = await api_task(client, account)
+    assert task["screen_announcements"] is True
+    quiet = await api_task(client, account, screen_announcements=False)
+    assert quiet["screen_announcements"] is False
+    response = await client.patch(
+        f"/api/v1/tasks/{task['id']}", json={"screen_announcements": False}, headers=account.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["screen_announcements"] is False

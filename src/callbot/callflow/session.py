@@ -213,7 +213,8 @@ class CallSession:
     def _hear(self, heard: Heard) -> Event:
         offset = self.leg.offset_ms()
         if isinstance(heard, Speech):
-            return SpeechEvent(heard.text, offset_ms=offset)
+            # From real audio, the turn is dated when the customer started speaking (as a recording shows it).
+            return SpeechEvent(heard.text, offset_ms=offset if heard.start_ms is None else heard.start_ms)
         if isinstance(heard, Dtmf):
             return DtmfEvent(heard.digit, offset_ms=offset)
         if isinstance(heard, Hangup):

@@ -260,6 +260,7 @@ class Dialer:
                 properties={k: str(v) for k, v in lease.properties.items()},
                 line_settings=line.settings,
                 ring_timeout_s=self.options.ring_timeout_s,
+                screen_announcements=task.screen_announcements,
             )
             outcome = await place_call(
                 self.gateways.get(line.gateway),

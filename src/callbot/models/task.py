@@ -6,6 +6,7 @@ from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, Time, text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callbot.kit.db import Base, JsonType, UtcDateTime
@@ -47,6 +48,8 @@ class Task(Base):
     # Who to alert about which levels (提醒设置): {"sms_levels", "wechat_levels", "users",
     # "early_warning_users", "sms_template_id", "wechat_send_method"}. Kept and reported; sending comes later.
     alerts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, server_default=text("'{}'"))
+    # Tell carrier announcements, voicemail and call-screening assistants from a person (SIP with speech).
+    screen_announcements: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     # Public identifier (Digelao dial_task_main_sn is "dial_task_main_sn|" + this).
     sn: Mapped[str] = mapped_column(String(32), unique=True)

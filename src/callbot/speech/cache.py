@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
+from callbot.speech.audio import split_clauses
 from callbot.speech.base import TtsEngine
 
 __all__ = ["PromptCache", "has_variables"]
@@ -72,8 +73,20 @@ class PromptCache:
         finally:
             del self._pending[key]
 
-    async def warm(self, texts: Iterable[str], *, voice: str | None = None, rate: float = 1.0) -> int:
-        """Render every fixed text of `texts` (those with variables are skipped). Returns how many."""
+    def peek(self, text: str, *, voice: str | None = None, rate: float = 1.0) -> bytes | None:
+        """The prompt's PCM if it is in memory, else None (never synthesises)."""
+        pcm = self._memory.get(self.key(text, voice, rate))
+        return pcm
+
+    async def warm(
+        self, texts: Iterable[str], *, voice: str | None = None, rate: float = 1.0, by_clause: bool = False
+    ) -> int:
+        """Render every fixed text of `texts` (those with variables are skipped). Returns how many.
+
+        `by_clause`: render each clause on its own (what a voice channel plays clause by clause), so the
+        fixed clauses of a prompt with variables are ready too and only the clause with a variable waits."""
+        if by_clause:
+            texts = [clause for text in texts for clause in split_clauses(text)]
         fixed = [text for text in dict.fromkeys(texts) if text.strip() and not has_variables(text)]
         for text in fixed:
             await self.render(text, voice=voice, rate=rate)

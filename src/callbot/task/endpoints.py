@@ -46,6 +46,7 @@ class TaskRead(BaseModel):
     redial_rules: list[RedialRule]
     interrupted_retries: int
     alerts: TaskAlerts
+    screen_announcements: bool
     customer_count: int
     finished_count: int
     created_at: datetime
@@ -72,6 +73,7 @@ def task_read(task: Task) -> TaskRead:
         redial_rules=[RedialRule.model_validate(r) for r in task.redial_rules],
         interrupted_retries=task.interrupted_retries,
         alerts=service.alerts(task),
+        screen_announcements=task.screen_announcements,
         customer_count=task.customer_count,
         finished_count=task.finished_count,
         created_at=task.created_at,

@@ -113,6 +113,11 @@ class TaskCreate(BaseModel):
         default=1, ge=0, le=5, description="retries of attempts the platform interrupted (a worker died)"
     )
     alerts: TaskAlerts = Field(default_factory=TaskAlerts, description="who is told about which intent levels")
+    screen_announcements: bool = Field(
+        default=True,
+        description="on real phone lines, record carrier announcements, voicemail and call-screening assistants "
+        "as their dial result (关机, 空号, ...) instead of talking to them",
+    )
 
 
 class TaskUpdate(BaseModel):
@@ -133,6 +138,7 @@ class TaskUpdate(BaseModel):
     redial_rules: list[RedialRule] | None = Field(default=None, max_length=10)
     interrupted_retries: int | None = Field(default=None, ge=0, le=5)
     alerts: TaskAlerts | None = None
+    screen_announcements: bool | None = None
 
 
 class TaskFilter(BaseModel):

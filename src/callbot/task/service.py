@@ -57,6 +57,7 @@ async def create_task(tx: Tx, tenant: Tenant, data: TaskCreate, *, owner_user_id
         redial_rules=[r.model_dump(mode="json") for r in data.redial_rules],
         interrupted_retries=data.interrupted_retries,
         alerts=data.alerts.model_dump(mode="json"),
+        screen_announcements=data.screen_announcements,
         owner_user_id=owner_user_id,
         sn=random_hex(32),
         created_at=now,
@@ -135,6 +136,8 @@ async def update_task(tx: Tx, tenant: Tenant, task_id: int, changes: TaskUpdate)
         task.redial_rules = [r.model_dump(mode="json") for r in changes.redial_rules]
     if changes.interrupted_retries is not None:
         task.interrupted_retries = changes.interrupted_retries
+    if changes.screen_announcements is not None:
+        task.screen_announcements = changes.screen_announcements
     task.updated_at = tx.now()
     await repository.flush(tx)
     return task

@@ -106,6 +106,9 @@ class DialRequest:
     properties: Mapping[str, str] = field(default_factory=dict)
     line_settings: Mapping[str, Any] = field(default_factory=dict)
     ring_timeout_s: float = 50.0
+    #: tell carrier announcements, voicemail and call-screening assistants from a person (gateways with
+    #: speech engines): heard in early media or just after the answer, they become the dial result
+    screen_announcements: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +155,19 @@ class PlayOutcome:
 
 @dataclass(frozen=True, slots=True)
 class Speech:
-    """The customer said `text` (ASR text; the sim's has no punctuation)."""
+    """The customer said `text` (ASR text; the sim's has no punctuation).
+
+    From real audio also: the ASR's `confidence` (0..1); `start_ms`/`end_ms` of the speech and each
+    word's (text, start_ms, end_ms) in `words`, on the leg's offset clock (they agree with a recording);
+    `capped` when the turn was cut at the utterance length cap.
+    """
 
     text: str
+    confidence: float | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+    words: tuple[tuple[str, int, int], ...] = ()
+    capped: bool = False
 
 
 @dataclass(frozen=True, slots=True)

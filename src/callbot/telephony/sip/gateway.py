@@ -26,7 +26,9 @@ leg's `RtpStream` taps both directions); `SipLeg.save_recording` writes the mixe
 customer-only WAV under `<recordings_dir>/<yyyy-mm-dd>/` once the call is over and returns their
 paths relative to the folder (what the record keeps).
 
-Until the speech layer lands, a leg speaks a prompt's recording when it is an 8 kHz 16-bit mono WAV,
+With speech engines (`speech=`, a `callbot.speech.voice.SpeechEngines`) a leg talks through a
+`VoiceChannel` on its stream: synthesised or recorded prompts, VAD turns recognised by the ASR,
+barge-in, DTMF. Without them it speaks a prompt's recording when it is an 8 kHz 16-bit mono WAV,
 else `synthesize(text)` if the gateway was given one, else the prompt's length in silence; it hears
 DTMF (RFC 4733 and SIP INFO) and hang-ups, and reports no speech (`listen` times out as Silence).
 The leg's `audio` is the `RtpStream`, the interface the speech layer plugs into.
@@ -44,7 +46,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from callbot.media.clock import MediaClock
 from callbot.media.stream import RtpStream
@@ -83,6 +85,9 @@ from callbot.telephony.sip.transport import SipEndpoint
 from callbot.telephony.sip.trunk import TrunkSettings
 from callbot.telephony.sip.uas import UasCall, UasSettings
 
+if TYPE_CHECKING:
+    from callbot.speech.voice import SpeechEngines, VoiceChannel
+
 __all__ = ["IncomingCall", "SipGateway", "SipLeg", "TrunkCheck"]
 
 log = logging.getLogger(__name__)
@@ -111,6 +116,7 @@ class SipGateway:
         invite_timeout_s: float = 32.0,
         inactivity_timeout_s: float = 30.0,
         synthesize: Synthesize | None = None,
+        speech: SpeechEngines | None = None,
         decrypt: Callable[[str], str] | None = None,
         recordings_dir: Path | None = None,
         name: str = "sip",
@@ -125,6 +131,7 @@ class SipGateway:
         self.invite_timeout_s = invite_timeout_s
         self.inactivity_timeout_s = inactivity_timeout_s
         self.synthesize = synthesize
+        self.speech = speech
         self.decrypt = decrypt  # turns a line's stored `password_encrypted` back into its password
         self.recordings_dir = recordings_dir  # None: calls are not recorded
         self._started: asyncio.Future[None] | None = None
@@ -261,10 +268,37 @@ class SipGateway:
             return DialOutcome(DialStatus.SYSTEM_ERROR, 0.0, None, f"RTP: {exc}")
         dialing = _Dialing(self, request, trunk, stream, on_ringing)
         try:
-            return await dialing.run()
+            outcome = await dialing.run()
         except BaseException:
             dialing.abandon()
             raise
+        if self.speech is not None and request.screen_announcements:
+            outcome = await self._screen(outcome, stream)
+        return outcome
+
+    async def _screen(self, outcome: DialOutcome, stream: RtpStream) -> DialOutcome:
+        """An answer that is an announcement, a voicemail or an assistant, or a failure whose early media
+        said which (关机 behind a 480), becomes that dial result with the heard text as its reason."""
+        from callbot.media.stream import ReceivedFrame
+        from callbot.speech.announce import screen
+
+        assert self.speech is not None
+        leg = outcome.leg
+        if isinstance(leg, SipLeg) and leg.voice is not None:
+            found = await leg.voice.screen(self.speech.screen_s)
+            if found is None:
+                return outcome
+            log.info("sip %s: answered by %s", leg.sip_call_id, found.reason)
+            await leg.hangup()
+            return DialOutcome(found.status, outcome.ring_seconds, None, found.reason)
+        early: list[ReceivedFrame] = [frame for frame in stream.received if frame.early]
+        if outcome.leg is not None or not early:
+            return outcome
+        pcm = b"".join(frame.pcm.astype("<i2").tobytes() for frame in early)
+        found = await screen(pcm, self.speech.asr, self.speech.vad())
+        if found is None:
+            return outcome
+        return DialOutcome(found.status, outcome.ring_seconds, None, f"{outcome.reason}; {found.reason}")
 
     async def check(self, line_settings: Mapping[str, Any], caller: str, *, wait_s: float = 5.0) -> TrunkCheck:
         """Ping a line's trunk with OPTIONS (what `callbot sip check` shows): does it answer, how, how fast."""
@@ -644,6 +678,8 @@ class SipLeg:
         if gateway.recordings_dir is not None:
             stream.start_recording()
         self._saved: tuple[str, str] | None = None
+        speech = gateway.speech
+        self.voice: VoiceChannel | None = speech.channel(stream, origin=self._answered_at) if speech else None
 
     @property
     def call_id(self) -> str:
@@ -684,7 +720,10 @@ class SipLeg:
         elif isinstance(event, Ended) and event.by == "remote":
             self._end("customer", "BYE from the far end")
         elif isinstance(event, DtmfReceived):
-            self._heard.put_nowait(Dtmf(event.digit))
+            if self.voice is not None:
+                self.voice.dtmf(event.digit)
+            else:
+                self._heard.put_nowait(Dtmf(event.digit))
         elif isinstance(event, MediaChanged):
             try:
                 ours = SessionDescription.parse(self.call.local_sdp or b"")
@@ -717,6 +756,8 @@ class SipLeg:
             stats.foreign,
         )
         self.audio.close()
+        if self.voice is not None:
+            self.voice.hung_up()
         self._ended.set()
         self._heard.put_nowait(Hangup())
         self._gateway._forget(self)
@@ -758,6 +799,8 @@ class SipLeg:
     async def play(self, prompt: Prompt) -> PlayOutcome:
         if self.closed:
             return PlayOutcome("hangup", 0.0)
+        if self.voice is not None:
+            return await self.voice.play(prompt)
         pcm = await self._prompt_audio(prompt)
         started = asyncio.get_running_loop().time()
         self.audio.play_pcm(pcm)
@@ -774,6 +817,8 @@ class SipLeg:
         return PlayOutcome("completed", seconds)
 
     async def listen(self, timeout_s: float) -> Heard:
+        if self.voice is not None:
+            return await self.voice.listen(timeout_s)
         if self.closed and self._heard.empty():
             return Hangup()
         try:
