@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     sip_host: str = "127.0.0.1"
     sip_port: int = 5060
     sip_advertised_host: str = ""
-    # Call recordings (WAV: both parties mixed, and the customer alone); unset: data_dir / "recordings".
+    # Call recordings (WAV: both parties mixed, and the customer alone); a record's recording_path is relative
+    # to it. Unset: data_dir / "recordings".
     recordings_dir: Path | None = None
     # Recordings older than this many days are deleted by the worker (their records say so); 0 keeps them.
     recording_retention_days: int = 0

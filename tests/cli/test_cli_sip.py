@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sipp_peer import Sipp, needs_sipp
 
 from callbot.cli import main
 from callbot.config import Settings
 from callbot.line import service as line_service
 from callbot.runtime import open_store
 from callbot.tenant import service as tenant_service
-from telephony.sip.sipp_peer import Sipp, needs_sipp  # tests/ is on the path
 
 pytestmark = [needs_sipp, pytest.mark.slow]
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -14,27 +13,8 @@ from callbot.kit.db import Store
 from callbot.models.enums import Role
 from callbot.tenant import service as tenant_service
 
+from console_client import PASSWORD, ConsoleClient, Login
 from factories import Account, make_account
-
-PASSWORD = "s3cret-pass"
-CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
-
-
-class ConsoleClient(httpx.AsyncClient):
-    """An httpx client that keeps the session cookie and knows its CSRF token, as a browser tab would."""
-
-    csrf: str = ""
-
-    async def sign_in(self, username: str, password: str = PASSWORD) -> httpx.Response:
-        response = await self.post("/login", data={"username": username, "password": password, "next": "/"})
-        if response.status_code == 303:
-            page = await self.get("/")
-            self.csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
-        return response
-
-    async def submit(self, url: str, data: dict[str, object] | None = None, **kwargs: object) -> httpx.Response:
-        """A form post with this session's CSRF token."""
-        return await self.post(url, data={"csrf": self.csrf, **(data or {})}, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -47,9 +27,6 @@ def recordings_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 async def account(store: Store) -> Account:
     return await make_account(store)
-
-
-Login = Callable[..., Awaitable[ConsoleClient]]
 
 
 @pytest.fixture

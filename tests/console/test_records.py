@@ -16,6 +16,7 @@ from callbot.models import CallRecord, Customer
 from callbot.models.enums import CallResult, CustomerStatus, Level, Role
 from callbot.record import service as record_service
 
+from console_client import Login
 from factories import Account, make_account, make_task
 
 TRANSCRIPT = [
@@ -47,7 +48,7 @@ async def add_records(store: Store, account: Account, task_id: int, count: int, 
     return ids
 
 
-async def test_filter_and_page_through_records(store: Store, account: Account, login) -> None:
+async def test_filter_and_page_through_records(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.VIEWER)
     task_id = await make_task(store, account)
     ids = await add_records(store, account, task_id, 45)
@@ -70,7 +71,7 @@ async def test_filter_and_page_through_records(store: Store, account: Account, l
     assert bad.status_code == 422 and 'id="error-date_from"' in bad.text and 'id="error-level"' in bad.text
 
 
-async def test_the_transcript_reads_as_a_chat_escaped(store: Store, account: Account, login) -> None:
+async def test_the_transcript_reads_as_a_chat_escaped(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.OPERATOR)
     task_id = await make_task(store, account)
     (record_id,) = await add_records(store, account, task_id, 1)
@@ -83,7 +84,7 @@ async def test_the_transcript_reads_as_a_chat_escaped(store: Store, account: Acc
         assert (await record_service.get_record(tx, account.tenant, record_id)).read
 
 
-async def test_manual_grading_and_who_may_do_it(store: Store, account: Account, login) -> None:
+async def test_manual_grading_and_who_may_do_it(store: Store, account: Account, login: Login) -> None:
     task_id = await make_task(store, account)
     (record_id,) = await add_records(store, account, task_id, 1)
     viewer = await login(Role.VIEWER)
@@ -96,7 +97,7 @@ async def test_manual_grading_and_who_may_do_it(store: Store, account: Account, 
     assert (await operator.post(f"/records/{record_id}/grade", data={"manual_level": "D"})).status_code == 403
 
 
-async def test_another_tenants_record_is_not_found(store: Store, account: Account, login) -> None:
+async def test_another_tenants_record_is_not_found(store: Store, account: Account, login: Login) -> None:
     task_id = await make_task(store, account)
     (record_id,) = await add_records(store, account, task_id, 1, recording_path="a.wav")
     stranger = await login(Role.ADMIN, tenant_account=await make_account(store, "另一家公司"))
@@ -107,7 +108,7 @@ async def test_another_tenants_record_is_not_found(store: Store, account: Accoun
 
 
 async def test_the_recording_plays_from_inside_the_recordings_folder_only(
-    store: Store, account: Account, login, recordings_dir: Path
+    store: Store, account: Account, login: Login, recordings_dir: Path
 ) -> None:
     (recordings_dir / "2026").mkdir()
     (recordings_dir / "2026" / "call.wav").write_bytes(b"RIFF....WAVEfmt ")
@@ -131,7 +132,7 @@ async def test_the_recording_plays_from_inside_the_recordings_folder_only(
     assert (await client.get(f"/records/{missing}/recording")).status_code == 404
 
 
-async def test_export_the_filtered_records(store: Store, account: Account, login) -> None:
+async def test_export_the_filtered_records(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.VIEWER)
     task_id = await make_task(store, account)
     await add_records(store, account, task_id, 5, reason='=HYPERLINK("http://x")')

@@ -13,10 +13,11 @@ from callbot.kit.paging import PageRequest
 from callbot.models.enums import Role
 from callbot.tenant import service as tenant_service
 
+from console_client import Login, found
 from factories import Account, make_account
 
 
-async def test_lines_are_listed_and_added_by_an_admin(store: Store, account: Account, login) -> None:
+async def test_lines_are_listed_and_added_by_an_admin(store: Store, account: Account, login: Login) -> None:
     admin = await login(Role.ADMIN)
     assert (
         await admin.submit("/lines", {"phone": "057188880002", "name": "杭州2", "concurrency": "3"})
@@ -30,7 +31,7 @@ async def test_lines_are_listed_and_added_by_an_admin(store: Store, account: Acc
     assert (await operator.submit("/lines", {"phone": "057188880003"})).status_code == 403
 
 
-async def test_bulk_import_into_the_do_not_call_list(store: Store, account: Account, login) -> None:
+async def test_bulk_import_into_the_do_not_call_list(store: Store, account: Account, login: Login) -> None:
     operator = await login(Role.OPERATOR)
     response = await operator.submit(
         "/dnc",
@@ -38,7 +39,7 @@ async def test_bulk_import_into_the_do_not_call_list(store: Store, account: Acco
         files={"file": ("dnc.csv", "号码\n13700137000\n".encode(), "text/csv")},
     )
     assert response.status_code == 200
-    report = re.search(r'<div id="dnc-report">(.*?)</div>', response.text, re.S).group(1)
+    report = found(r'<div id="dnc-report">(.*?)</div>', response.text, re.S)
     assert "<strong>3</strong>" in report and "第 3 个「不是号码」" in report
     async with store.transaction() as tx:
         listed = await dnc_service.list_numbers(tx, account.tenant, PageRequest(size=10))
@@ -51,7 +52,7 @@ async def test_bulk_import_into_the_do_not_call_list(store: Store, account: Acco
     assert refused.status_code == 422
 
 
-async def test_callback_settings_log_and_redeliver(store: Store, account: Account, login) -> None:
+async def test_callback_settings_log_and_redeliver(store: Store, account: Account, login: Login) -> None:
     admin = await login(Role.ADMIN)
     bad = await admin.submit("/callbacks", {"enabled": "on", "url": "ftp://x"})
     assert bad.status_code == 422 and 'id="error-url"' in bad.text
@@ -74,11 +75,13 @@ async def test_callback_settings_log_and_redeliver(store: Store, account: Accoun
     assert (await stranger.get(f"/callbacks/events/{event.id}")).status_code == 404
 
 
-async def test_a_credential_secret_is_shown_once_and_can_be_revoked(store: Store, account: Account, login) -> None:
+async def test_a_credential_secret_is_shown_once_and_can_be_revoked(
+    store: Store, account: Account, login: Login
+) -> None:
     admin = await login(Role.ADMIN)
     created = await admin.submit("/credentials", {"kind": "token", "label": "CRM"})
     assert created.status_code == 200 and created.headers["cache-control"] == "no-store"
-    token = re.search(r'<span class="muted">token</span> (cbt_\w+)', created.text).group(1)
+    token = found(r'<span class="muted">token</span> (cbt_\w+)', created.text)
     async with store.transaction() as tx:
         tenant, credential = await credential_service.authenticate_token(tx, token)
         assert tenant.id == account.tenant.id
@@ -90,7 +93,7 @@ async def test_a_credential_secret_is_shown_once_and_can_be_revoked(store: Store
     assert (await (await login(Role.OPERATOR)).get("/credentials")).status_code == 403
 
 
-async def test_users_and_roles(store: Store, account: Account, login) -> None:
+async def test_users_and_roles(store: Store, account: Account, login: Login) -> None:
     admin = await login(Role.ADMIN)
     assert (await admin.submit("/users", {"username": "bob", "password": "short", "role": "viewer"})).status_code == 422
     created = await admin.submit("/users", {"username": "bob", "password": "long-enough", "role": "viewer"})

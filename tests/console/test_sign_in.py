@@ -12,6 +12,7 @@ from callbot.kit.db import Store
 from callbot.models.enums import Role
 from callbot.tenant import service as tenant_service
 
+from console_client import ConsoleClient, Login
 from factories import Account, make_account
 
 PASSWORD = "s3cret-pass"
@@ -25,7 +26,9 @@ async def test_pages_need_a_session(anonymous: httpx.AsyncClient) -> None:
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login")
 
 
-async def test_sign_in_sets_a_hardened_cookie_and_logout_ends_it(store: Store, account: Account, anonymous) -> None:
+async def test_sign_in_sets_a_hardened_cookie_and_logout_ends_it(
+    store: Store, account: Account, anonymous: ConsoleClient
+) -> None:
     async with store.transaction() as tx:
         await tenant_service.create_user(tx, account.tenant, "alice", PASSWORD, Role.OPERATOR, "张<b>三</b>")
     response = await anonymous.sign_in("alice")
@@ -40,11 +43,12 @@ async def test_sign_in_sets_a_hardened_cookie_and_logout_ends_it(store: Store, a
     assert (await anonymous.get("/")).status_code == 303
 
 
-async def test_a_forged_cookie_is_no_session(store: Store, account: Account, anonymous) -> None:
+async def test_a_forged_cookie_is_no_session(store: Store, account: Account, anonymous: ConsoleClient) -> None:
     async with store.transaction() as tx:
         await tenant_service.create_user(tx, account.tenant, "alice", PASSWORD, Role.VIEWER)
     await anonymous.sign_in("alice")
     value = anonymous.cookies.get("callbot_console")
+    assert value is not None
     anonymous.cookies.clear()
     forged = "9" + value[1:] if not value.startswith("9") else "8" + value[1:]
     anonymous.cookies.set("callbot_console", forged)
@@ -52,7 +56,7 @@ async def test_a_forged_cookie_is_no_session(store: Store, account: Account, ano
 
 
 async def test_wrong_password_is_refused_with_the_same_words_as_an_unknown_user(
-    store: Store, account: Account, anonymous
+    store: Store, account: Account, anonymous: ConsoleClient
 ) -> None:
     async with store.transaction() as tx:
         await tenant_service.create_user(tx, account.tenant, "alice", PASSWORD, Role.VIEWER)
@@ -63,7 +67,7 @@ async def test_wrong_password_is_refused_with_the_same_words_as_an_unknown_user(
 
 
 async def test_lockout_after_five_failures_survives_a_restart_and_ends(
-    store: Store, account: Account, anonymous, clock: FrozenClock, recordings_dir: Path
+    store: Store, account: Account, anonymous: ConsoleClient, clock: FrozenClock, recordings_dir: Path
 ) -> None:
     async with store.transaction() as tx:
         await tenant_service.create_user(tx, account.tenant, "alice", PASSWORD, Role.VIEWER)
@@ -79,7 +83,7 @@ async def test_lockout_after_five_failures_survives_a_restart_and_ends(
         assert (await c.post("/login", data={"username": "alice", "password": PASSWORD})).status_code == 303
 
 
-async def test_the_next_page_is_only_a_local_path(store: Store, account: Account, anonymous) -> None:
+async def test_the_next_page_is_only_a_local_path(store: Store, account: Account, anonymous: ConsoleClient) -> None:
     async with store.transaction() as tx:
         await tenant_service.create_user(tx, account.tenant, "alice", PASSWORD, Role.VIEWER)
     response = await anonymous.post(
@@ -88,7 +92,7 @@ async def test_the_next_page_is_only_a_local_path(store: Store, account: Account
     assert response.headers["location"] == "/"
 
 
-async def test_a_post_without_the_session_csrf_token_is_refused(login) -> None:
+async def test_a_post_without_the_session_csrf_token_is_refused(login: Login) -> None:
     client = await login(Role.ADMIN)
     refused = await client.post("/logout", data={"csrf": "0" * 64})
     assert refused.status_code == 403 and "CSRF" in refused.text
@@ -100,7 +104,7 @@ async def test_a_post_without_the_session_csrf_token_is_refused(login) -> None:
     assert (await client.get("/")).status_code == 200  # still signed in
 
 
-async def test_a_disabled_user_loses_the_session(store: Store, account: Account, login) -> None:
+async def test_a_disabled_user_loses_the_session(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.OPERATOR)
     async with store.transaction() as tx:
         users = await tenant_service.list_users(tx, account.tenant)
@@ -108,7 +112,7 @@ async def test_a_disabled_user_loses_the_session(store: Store, account: Account,
     assert (await client.get("/")).status_code == 303
 
 
-async def test_the_dashboard_counts_only_the_tenants_own(store: Store, login) -> None:
+async def test_the_dashboard_counts_only_the_tenants_own(store: Store, login: Login) -> None:
     other = await make_account(store, "另一家公司")
     client = await login(Role.VIEWER, tenant_account=other)
     page = await client.get("/?days=30")

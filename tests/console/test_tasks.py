@@ -9,9 +9,12 @@ import io
 import re
 
 from callbot.kit.db import Store
+from callbot.kit.paging import PageRequest
 from callbot.models.enums import Role
 from callbot.task import service as task_service
+from callbot.task.schemas import TaskFilter
 
+from console_client import ConsoleClient, Login
 from factories import Account, make_account, make_task
 
 
@@ -32,7 +35,7 @@ def _form(account: Account, **fields: object) -> dict[str, object]:
     }
 
 
-async def test_create_a_task_and_see_it_listed(store: Store, account: Account, login) -> None:
+async def test_create_a_task_and_see_it_listed(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.OPERATOR)
     form = await client.get("/tasks/new")
     assert form.status_code == 200 and account.line.phone in form.text
@@ -49,7 +52,9 @@ async def test_create_a_task_and_see_it_listed(store: Store, account: Account, l
     assert rows.text.lstrip().startswith('<tbody id="task-rows"')
 
 
-async def test_bad_fields_are_shown_beside_them_and_nothing_is_created(store: Store, account: Account, login) -> None:
+async def test_bad_fields_are_shown_beside_them_and_nothing_is_created(
+    store: Store, account: Account, login: Login
+) -> None:
     client = await login(Role.OPERATOR)
     refused = await client.submit(
         "/tasks/new", _form(account, name="<script>x</script>", daily_start="21:00", robot_count="500", line_ids=[])
@@ -62,11 +67,11 @@ async def test_bad_fields_are_shown_beside_them_and_nothing_is_created(store: St
     window = await client.submit("/tasks/new", _form(account, daily_start="21:00"))
     assert window.status_code == 422 and 'id="error-daily_end"' in window.text
     async with store.transaction() as tx:
-        page = await task_service.list_tasks(tx, account.tenant, task_service.TaskFilter(), task_service.PageRequest())
+        page = await task_service.list_tasks(tx, account.tenant, TaskFilter(), PageRequest())
         assert page.total == 0
 
 
-async def test_actions_follow_the_state_rules(store: Store, account: Account, login) -> None:
+async def test_actions_follow_the_state_rules(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.OPERATOR)
     task_id = await make_task(store, account)
     assert (await client.submit(f"/tasks/{task_id}/pause")).status_code == 409  # not started yet
@@ -86,7 +91,7 @@ async def test_actions_follow_the_state_rules(store: Store, account: Account, lo
     assert (await client.get(f"/tasks/{task_id}")).status_code == 404
 
 
-async def test_edit_a_running_task_changes_only_the_seats(store: Store, account: Account, login) -> None:
+async def test_edit_a_running_task_changes_only_the_seats(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.OPERATOR)
     task_id = await make_task(store, account)
     await client.submit(f"/tasks/{task_id}/start")
@@ -103,7 +108,7 @@ async def test_edit_a_running_task_changes_only_the_seats(store: Store, account:
         assert (task.name, task.robot_count) == ("11月分期回访", 3)
 
 
-async def test_a_viewer_sees_but_cannot_change(store: Store, account: Account, login) -> None:
+async def test_a_viewer_sees_but_cannot_change(store: Store, account: Account, login: Login) -> None:
     task_id = await make_task(store, account)
     viewer = await login(Role.VIEWER)
     assert (await viewer.get(f"/tasks/{task_id}")).status_code == 200
@@ -115,7 +120,7 @@ async def test_a_viewer_sees_but_cannot_change(store: Store, account: Account, l
         assert (await task_service.get_task(tx, account.tenant, task_id)).status.value == "NOT_STARTED"
 
 
-async def test_another_tenants_task_is_not_found(store: Store, account: Account, login) -> None:
+async def test_another_tenants_task_is_not_found(store: Store, account: Account, login: Login) -> None:
     task_id = await make_task(store, account)
     other = await make_account(store, "另一家公司")
     stranger = await login(Role.ADMIN, tenant_account=other)
@@ -125,7 +130,7 @@ async def test_another_tenants_task_is_not_found(store: Store, account: Account,
     assert (await stranger.get("/tasks/abc")).status_code == 404
 
 
-async def _import_finished(client, text: str) -> str:
+async def _import_finished(client: ConsoleClient, text: str) -> str:
     import_id = re.search(r"/imports/(\d+)/progress", text)
     page = text
     for _ in range(300):
@@ -136,7 +141,7 @@ async def _import_finished(client, text: str) -> str:
     raise AssertionError("the import did not finish")
 
 
-async def test_upload_customers_and_download_the_rejected_rows(store: Store, account: Account, login) -> None:
+async def test_upload_customers_and_download_the_rejected_rows(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.OPERATOR)
     task_id = await make_task(store, account)
     lines = ["姓名,手机号,amount"] + [f"客户{i},1380013{i:04d},{i}" for i in range(50)]
@@ -160,7 +165,7 @@ async def test_upload_customers_and_download_the_rejected_rows(store: Store, acc
     assert "共 50 个" in detail.text
 
 
-async def test_uploads_are_type_checked(store: Store, account: Account, login) -> None:
+async def test_uploads_are_type_checked(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.OPERATOR)
     task_id = await make_task(store, account)
     refused = await client.submit(
@@ -169,7 +174,7 @@ async def test_uploads_are_type_checked(store: Store, account: Account, login) -
     assert refused.status_code == 422 and "不支持的文件类型" in refused.text
 
 
-async def test_the_task_page_draws_its_statistics(store: Store, account: Account, login) -> None:
+async def test_the_task_page_draws_its_statistics(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.VIEWER)
     task_id = await make_task(store, account)
     page = await client.get(f"/tasks/{task_id}")
@@ -179,7 +184,7 @@ async def test_the_task_page_draws_its_statistics(store: Store, account: Account
     assert (await client.get("/static/console/vendor/echarts/echarts.min.js")).status_code == 200
 
 
-async def test_a_body_over_the_limit_is_refused_before_it_is_read(store: Store, account: Account, login) -> None:
+async def test_a_body_over_the_limit_is_refused_before_it_is_read(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.OPERATOR)
     task_id = await make_task(store, account)
     response = await client.post(

@@ -60,7 +60,7 @@ async def test_a_line_names_an_inbound_script_that_exists(store: Store) -> None:
         script = await script_service.add_script(tx, tenant, HOTLINE)
         draft = await script_service.add_script(tx, tenant, HOTLINE.replace("客服热线", "草稿"), draft=True)
         sip = {"host": "127.0.0.1"}
-        cases = [
+        cases: list[tuple[str, dict[str, object], str]] = [
             ("sim", {"inbound": {"script_id": script.script.id}}, "only a SIP line"),
             ("sip", {"sip": sip, "inbound": {"script_id": 999}}, "no script with id 999"),
             ("sip", {"sip": sip, "inbound": {"script_id": "x"}}, "must be a script id"),

@@ -147,11 +147,12 @@ async def test_another_tenants_key_sees_nothing_of_ours(dclient: httpx.AsyncClie
     from factories import make_task
 
     task_id = await make_task(store, ours.account)
-    for name, params in [
+    cases: list[tuple[str, dict[str, object]]] = [
         ("operateTask", {"project_type": 2, "pkeys": str(task_id), "oper": "stop"}),
         ("getAsyncTaskResult", {"dial_task_main_id": task_id}),
         ("cdrFragmentDownload", {"sn": "0" * 32}),
-    ]:
+    ]
+    for name, params in cases:
         assert (await other.call(name, params))["code"] == 30002
     assert (await other.call("index"))["data"]["total"] == 0
 

@@ -6,21 +6,12 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from yiwise_setup import OPTIONS, dialect_app
 
-from callbot.api.dialects.yiwise import YiwiseOptions, mount_yiwise
+from callbot.api.dialects.yiwise import YiwiseOptions
 from callbot.kit.db import Store
 
-OPTIONS = YiwiseOptions(public_url="https://callbot.example.com", recording_token=lambda _id, _channel: "9c1e7a")
-
 HttpFactory = Callable[[YiwiseOptions], httpx.AsyncClient]
-
-
-def dialect_app(store: Store, options: YiwiseOptions) -> FastAPI:
-    app = FastAPI()
-    app.state.store = store
-    mount_yiwise(app, options)
-    return app
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from campaign_helpers import sim_dialer
-from client import YiwiseClient
+from yiwise_client import YiwiseClient
 
 from callbot.callback import service as callback_service
 from callbot.callback.delivery import Deliverer

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from client import YiwiseClient, yiwise_signature
 from sqlalchemy import func, select
-from yiwise_setup import create_body, yiwise_account
+from yiwise_client import YiwiseClient, yiwise_signature
+from yiwise_setup import create_body, dialect_app, yiwise_account
 
 from callbot.api.dialects.yiwise import YiwiseOptions
 from callbot.credential import service as credential_service
@@ -17,7 +17,6 @@ from callbot.kit.clock import FrozenClock
 from callbot.kit.db import Store, create_engine
 from callbot.models import SeenSignature, Task, Tenant
 from callbot.models.enums import TenantStatus
-from conftest import dialect_app
 
 
 async def test_later_clients_send_neither_secret_nor_sign(yiwise_http: httpx.AsyncClient, store: Store) -> None:

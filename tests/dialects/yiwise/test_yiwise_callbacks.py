@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 
 import pytest
+from yiwise_setup import OPTIONS
 from yiwise_world import build_world
 
 from callbot.api.dialects.yiwise.callbacks import (
@@ -20,7 +21,6 @@ from callbot.api.dialects.yiwise.callbacks import (
 from callbot.kit.db import Store
 from callbot.models import CallRecord
 from callbot.models.enums import CallResult, Level
-from conftest import OPTIONS
 
 CALL_RECORD = """{"dataType":"ROBOT_CALL_RECORD","data":{"callRecordId":700231,"tenantId":37,"robotCallJobId":1052,
 "calledPhoneNumber":"13900001234","resultStatus":"ANSWERED","intentLevel":"A","customerConcern":["利息"],

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from client import yiwise_signature
 from sqlalchemy import select
+from yiwise_client import yiwise_signature
 from yiwise_world import V1, build_world, world_client
 
 from callbot.api.dialects.yiwise.auth import sign

@@ -1,18 +1,31 @@
-"""A tenant set up through the services, with a Yiwise credential and a client signed with it."""
+"""The Yiwise dialect mounted on an app of its own, and a tenant set up through the services with a Yiwise
+credential and a client signed with it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import httpx
-from client import YiwiseClient
+from fastapi import FastAPI
+from yiwise_client import YiwiseClient
 
+from callbot.api.dialects.yiwise import YiwiseOptions, mount_yiwise
 from callbot.credential import service as credential_service
 from callbot.kit.db import Store
 from callbot.models import Line, Tenant
 from callbot.models.enums import CredentialKind
 
 from factories import make_account
+
+# The options the tests mount the dialect with: a fixed recording token, so recording links are known.
+OPTIONS = YiwiseOptions(public_url="https://callbot.example.com", recording_token=lambda _id, _channel: "9c1e7a")
+
+
+def dialect_app(store: Store, options: YiwiseOptions) -> FastAPI:
+    app = FastAPI()
+    app.state.store = store
+    mount_yiwise(app, options)
+    return app
 
 
 @dataclass

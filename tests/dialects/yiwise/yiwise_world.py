@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import httpx
-from client import YiwiseClient
+from yiwise_client import YiwiseClient
 
 from callbot.kit.clock import FrozenClock
 from callbot.kit.db import Store

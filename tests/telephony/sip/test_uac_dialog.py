@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from callbot.telephony.sip.auth import DigestCredentials
 from callbot.telephony.sip.dialog import (
     Answered,
@@ -38,11 +40,11 @@ def _call(**overrides: object) -> UacCall:
     return UacCall(UacSettings(**settings), make_offer("10.0.0.5", 20000).to_bytes())  # type: ignore[arg-type]
 
 
-def _sent(actions: list[object]) -> list[SipMessage]:
+def _sent(actions: Sequence[object]) -> list[SipMessage]:
     return [a.message for a in actions if isinstance(a, Send)]
 
 
-def _events(actions: list[object]) -> list[object]:
+def _events(actions: Sequence[object]) -> list[object]:
     return [a for a in actions if not isinstance(a, Send)]
 
 

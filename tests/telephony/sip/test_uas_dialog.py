@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from callbot.telephony.sip.dialog import Cancelled, DtmfReceived, Ended, MediaChanged, Send
 from callbot.telephony.sip.message import SipMessage
 from callbot.telephony.sip.sdp import make_offer
@@ -44,11 +46,11 @@ def _in_dialog(
     return SipMessage.parse(SipMessage.request(method, "sip:02150001234@10.0.0.5:5060", headers, body).to_bytes())
 
 
-def _sent(actions: list[object]) -> list[SipMessage]:
+def _sent(actions: Sequence[object]) -> list[SipMessage]:
     return [a.message for a in actions if isinstance(a, Send)]
 
 
-def _events(actions: list[object]) -> list[object]:
+def _events(actions: Sequence[object]) -> list[object]:
     return [a for a in actions if not isinstance(a, Send)]
 
 
