@@ -61,7 +61,9 @@ def create_engine(url: str, *, pool_size: int = 10, idle_transaction_seconds: fl
     idle inside a transaction that long (a frozen process, a stalled link), so its row locks do not hold
     every other worker up."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # No rollback when a connection goes back to the pool: every transaction already ended with its
+        # own commit or rollback (Store.transaction), and the extra one is a round trip to the driver's thread.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -79,7 +81,12 @@ def create_engine(url: str, *, pool_size: int = 10, idle_transaction_seconds: fl
         timeout_ms = str(max(1, round(idle_transaction_seconds * 1000)))
         connect_args["server_settings"] = {"idle_in_transaction_session_timeout": timeout_ms}
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_reset_on_return=None,
+        connect_args=connect_args,
     )
 
 
