@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -178,5 +178,9 @@ async def settled_as(tx: Tx, ids: Sequence[int], status: str, next_at: datetime)
     return list(await tx.session.scalars(query))
 
 
+_DELIVERY_LOG = cast(Table, DeliveryAttempt.__table__)
+
+
 async def log_attempts(tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
-    await tx.session.execute(insert(DeliveryAttempt), rows)
+    # A Core executemany on the table: the ORM's bulk insert spends more per row in Python.
+    await tx.session.execute(insert(_DELIVERY_LOG), rows)
