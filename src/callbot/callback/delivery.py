@@ -242,8 +242,8 @@ class Deliverer:
     and receivers: a tenant holds at most `held_per_tenant` leased events and a receiver at most
     `per_endpoint` sends in flight, no send waits for another, and a receiver that keeps giving no answer
     is paused by its circuit breaker while the others go on. One bookkeeping loop talks to the store: each
-    of its transactions records the outcomes that arrived since the last and leases what there is room
-    for, so the store sees a few round trips per batch rather than per event (and SQLite one writer)."""
+    round records the outcomes that arrived since the last, then leases what there is room for, so the
+    store sees a few round trips per batch rather than per event (and SQLite one writer)."""
 
     def __init__(
         self,
@@ -339,8 +339,10 @@ class Deliverer:
         self._arrived.set()
 
     async def _tick(self, outcomes: list[_Outcome], lease: int) -> int:
-        """One transaction: record `outcomes`, then lease up to `lease` more events. Returns how many were
-        leased. When it fails, the recorded events stay leased and go out again once their lease expires."""
+        """Record `outcomes`, then lease up to `lease` more events. Returns how many were leased. Each in its
+        own transaction: the sends waiting for their outcomes to be on record are let go as soon as they are,
+        not after the lease and its rendering. When recording fails, the events stay leased and go out again
+        once their lease expires."""
         for outcome in outcomes:
             tenant = outcome.job.tenant_id
             self._held[tenant] -= 1
@@ -348,18 +350,29 @@ class Deliverer:
                 self._refill = True
             if self._held[tenant] <= 0:
                 del self._held[tenant]
+        if outcomes:
+            await self._record_outcomes(outcomes)
+        if not lease:
+            return 0
         full = {tenant for tenant, n in self._held.items() if n > self._refill_below}
-        failure: Exception | None = None
-        jobs: list[_Job] = []
         try:
             async with self.store.transaction() as tx:
-                delivered = await self._record(tx, outcomes) if outcomes else 0
-                if lease:
-                    jobs = await self._lease(tx, lease, full)
+                jobs = await self._lease(tx, lease, full)
+        except Exception:
+            log.exception("leasing callback events failed (leasing %d); going on", lease)
+            return 0
+        self._dispatch(jobs)
+        return len(jobs)
+
+    async def _record_outcomes(self, outcomes: list[_Outcome]) -> None:
+        failure: Exception | None = None
+        try:
+            async with self.store.transaction() as tx:
+                delivered = await self._record(tx, outcomes)
             self.delivered += delivered
         except Exception as exc:
-            log.exception("callback bookkeeping failed (%d outcomes, leasing %d); going on", len(outcomes), lease)
-            failure, jobs = exc, []
+            log.exception("recording %d callback outcomes failed; going on", len(outcomes))
+            failure = exc
         for outcome in outcomes:
             if outcome.recorded is not None and not outcome.recorded.done():
                 outcome.recorded.set_result(None)
@@ -369,8 +382,6 @@ class Deliverer:
                     done.set_result(None)
                 else:
                     done.set_exception(failure)
-        self._dispatch(jobs)
-        return len(jobs)
 
     async def _release_all(self) -> None:
         """A single-process store: leases left at start-up belong to a dead process."""
