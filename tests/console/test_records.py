@@ -71,6 +71,22 @@ async def test_filter_and_page_through_records(store: Store, account: Account, l
     assert bad.status_code == 422 and 'id="error-date_from"' in bad.text and 'id="error-level"' in bad.text
 
 
+async def test_inbound_calls_are_filtered_apart(store: Store, account: Account, login: Login) -> None:
+    client = await login(Role.VIEWER)
+    task_id = await make_task(store, account)
+    outbound = await add_records(store, account, task_id, 2)
+    inbound_task = await make_task(store, account)
+    inbound = await add_records(store, account, inbound_task, 1, direction="inbound")
+    page = await client.get("/records", params={"direction": "inbound"})
+    shown = [int(i) for i in re.findall(r'<td><a href="/records/(\d+)">\1</a></td>', page.text)]
+    assert shown == inbound
+    page = await client.get("/records", params={"direction": "outbound"})
+    shown = [int(i) for i in re.findall(r'<td><a href="/records/(\d+)">\1</a></td>', page.text)]
+    assert shown == sorted(outbound, reverse=True)
+    bad = await client.get("/records", params={"direction": "sideways"})
+    assert bad.status_code == 422 and 'id="error-direction"' in bad.text
+
+
 async def test_the_transcript_reads_as_a_chat_escaped(store: Store, account: Account, login: Login) -> None:
     client = await login(Role.OPERATOR)
     task_id = await make_task(store, account)

@@ -28,6 +28,7 @@ from callbot.task.schemas import TaskFilter
 router = APIRouter(route_class=ConsoleRoute)
 
 PAGE_SIZE = 20
+DIRECTIONS = {"outbound": "呼出", "inbound": "呼入"}
 EXPORT_LIMIT = 200_000  # rows in one export file
 EXPORT_BATCH = 1_000
 
@@ -42,6 +43,7 @@ class RecordQuery:
     search: str = ""
     date_from: str = ""
     date_to: str = ""
+    direction: str = ""
 
     @classmethod
     def of(cls, request: Request) -> RecordQuery:
@@ -62,6 +64,8 @@ class RecordQuery:
         levels = [Level(self.level)] if self.level in Level.__members__ else []
         if self.level and not levels:
             problems.append(("level", f"未知的意向等级 {self.level}"))
+        if self.direction and self.direction not in DIRECTIONS:
+            problems.append(("direction", f"未知的呼叫方向 {self.direction}"))
         start = end = None
         for name, text in (("date_from", self.date_from), ("date_to", self.date_to)):
             if not text:
@@ -84,6 +88,7 @@ class RecordQuery:
             search=self.search or None,
             started_from=start,
             started_to=end,
+            direction=self.direction or None,
         )
 
     def link(self, **extra: object) -> str:
@@ -118,6 +123,7 @@ async def record_list(ctx: Viewer, before: int | None = None) -> Response:
         first_link=f"/records?{query.link()}" if before else "",
         results=list(CallResult),
         levels=[level.value for level in Level],
+        directions=DIRECTIONS,
         result_labels=RESULT_LABELS,
     )
 

@@ -69,6 +69,9 @@ async def list_records(
     started_from: Annotated[datetime | None, Query(alias="from")] = None,
     started_to: Annotated[datetime | None, Query(alias="to")] = None,
     script_id: IdQuery = None,
+    direction: Annotated[
+        Literal["outbound", "inbound"] | None, Query(description="outbound (呼出) or inbound (呼入) calls only")
+    ] = None,
 ) -> PageOut[RecordRead]:
     filters = service.RecordFilter(
         task_id=task_id,
@@ -78,6 +81,7 @@ async def list_records(
         started_from=started_from,
         started_to=started_to,
         script_id=script_id,
+        direction=direction,
     )
     page = await service.list_records(tx, tenant, filters, paging)
     return page_out(page, RecordRead)

@@ -29,6 +29,8 @@ def record_query(tenant_id: int, zone: ZoneInfo, f: RecordFilter) -> Select[Call
     )
     if f.task_id is not None:
         query = query.where(CallRecord.task_id == f.task_id)
+    if f.direction is not None:
+        query = query.where(CallRecord.direction == f.direction)
     if f.results:
         query = query.where(CallRecord.result.in_(f.results))
     if f.levels:

@@ -28,3 +28,4 @@ class RecordFilter:
     sns: list[str] | None = None  # public record ids; an empty list matches nothing
     manual_levels: list[Level] = field(default_factory=list)
     customer_id: int | None = None
+    direction: str | None = None  # "outbound" (呼出) or "inbound" (呼入); None: both
