@@ -160,7 +160,11 @@ def p95(samples: list[float]) -> float:
 async def measure(store: Store, task_id: int, requests: int) -> dict[str, float]:
     app = create_app(store, recordings_dir=Path(tempfile.gettempdir()))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-        signed = await client.post("/login", data={"username": "bench", "password": "bench-pass-1"})
+        form = await client.get("/login")
+        token = re.search(r'name="login_csrf" value="([0-9a-f]+)"', form.text)
+        assert token is not None
+        credentials = {"username": "bench", "password": "bench-pass-1", "login_csrf": token.group(1)}
+        signed = await client.post("/login", data=credentials)
         assert signed.status_code == 303, signed.text
         first = await client.get("/records", params={"task_id": task_id})
         ids = [int(i) for i in re.findall(r'<td><a href="/records/(\d+)">', first.text)]

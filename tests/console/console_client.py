@@ -20,8 +20,15 @@ class ConsoleClient(httpx.AsyncClient):
 
     csrf: str = ""
 
+    async def post_login(self, data: dict[str, str]) -> httpx.Response:
+        """The sign-in form as a browser sends it: fetched first, with its login token."""
+        form = await self.get("/login")
+        token = re.search(r'name="login_csrf" value="([0-9a-f]+)"', form.text)
+        assert token is not None, "the sign-in form carries no login token"
+        return await self.post("/login", data={"login_csrf": token.group(1), **data})
+
     async def sign_in(self, username: str, password: str = PASSWORD) -> httpx.Response:
-        response = await self.post("/login", data={"username": username, "password": password, "next": "/"})
+        response = await self.post_login({"username": username, "password": password, "next": "/"})
         if response.status_code == 303:
             page = await self.get("/")
             token = CSRF.search(page.text)

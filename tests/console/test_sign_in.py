@@ -60,8 +60,8 @@ async def test_wrong_password_is_refused_with_the_same_words_as_an_unknown_user(
 ) -> None:
     async with store.transaction() as tx:
         await tenant_service.create_user(tx, account.tenant, "alice", PASSWORD, Role.VIEWER)
-    wrong = await anonymous.post("/login", data={"username": "alice", "password": "nope-nope"})
-    unknown = await anonymous.post("/login", data={"username": "nobody", "password": "nope-nope"})
+    wrong = await anonymous.post_login({"username": "alice", "password": "nope-nope"})
+    unknown = await anonymous.post_login({"username": "nobody", "password": "nope-nope"})
     assert wrong.status_code == unknown.status_code == 401
     assert "用户名或密码错误" in wrong.text and "用户名或密码错误" in unknown.text
 
@@ -72,23 +72,21 @@ async def test_lockout_after_five_failures_survives_a_restart_and_ends(
     async with store.transaction() as tx:
         await tenant_service.create_user(tx, account.tenant, "alice", PASSWORD, Role.VIEWER)
     for _ in range(5):
-        response = await anonymous.post("/login", data={"username": "alice", "password": "wrong-pass"})
+        response = await anonymous.post_login({"username": "alice", "password": "wrong-pass"})
         assert response.status_code == 401
     # A new app over the same store (a restart) still refuses, even the right password.
     restarted = create_app(store, recordings_dir=recordings_dir)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=restarted), base_url="http://console.test") as c:
-        locked = await c.post("/login", data={"username": "alice", "password": PASSWORD})
+    async with ConsoleClient(transport=httpx.ASGITransport(app=restarted), base_url="http://console.test") as c:
+        locked = await c.post_login({"username": "alice", "password": PASSWORD})
         assert locked.status_code == 401 and "锁定" in locked.text
         clock.advance(minutes=16)
-        assert (await c.post("/login", data={"username": "alice", "password": PASSWORD})).status_code == 303
+        assert (await c.post_login({"username": "alice", "password": PASSWORD})).status_code == 303
 
 
 async def test_the_next_page_is_only_a_local_path(store: Store, account: Account, anonymous: ConsoleClient) -> None:
     async with store.transaction() as tx:
         await tenant_service.create_user(tx, account.tenant, "alice", PASSWORD, Role.VIEWER)
-    response = await anonymous.post(
-        "/login", data={"username": "alice", "password": PASSWORD, "next": "//evil.example/phish"}
-    )
+    response = await anonymous.post_login({"username": "alice", "password": PASSWORD, "next": "//evil.example/phish"})
     assert response.headers["location"] == "/"
 
 
@@ -117,3 +115,17 @@ async def test_the_dashboard_counts_only_the_tenants_own(store: Store, login: Lo
     client = await login(Role.VIEWER, tenant_account=other)
     page = await client.get("/?days=30")
     assert page.status_code == 200 and "近 30 天" in page.text
+
+
+async def test_a_sign_in_without_its_form_token_is_refused(
+    store: Store, account: Account, anonymous: ConsoleClient
+) -> None:
+    """Login CSRF: a form posted from another site carries no token matching this browser's cookie."""
+    async with store.transaction() as tx:
+        await tenant_service.create_user(tx, account.tenant, "alice", PASSWORD, Role.VIEWER)
+    forged = await anonymous.post("/login", data={"username": "alice", "password": PASSWORD})
+    assert forged.status_code == 403 and "过期" in forged.text
+    await anonymous.get("/login")  # a cookie of this browser, but a token guessed by the forger
+    guessed = await anonymous.post("/login", data={"username": "alice", "password": PASSWORD, "login_csrf": "0" * 32})
+    assert guessed.status_code == 403
+    assert (await anonymous.post_login({"username": "alice", "password": PASSWORD})).status_code == 303

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -23,9 +25,25 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
+# The sign-in form carries a token that must match a cookie set with the form (double submit), so another
+# site cannot sign a visitor in to an account of its choosing (login CSRF).
+LOGIN_COOKIE = "callbot_login"
+
+
+def _login_form(request: Request, *, status_code: int = 200, next: str, username: str, error: str) -> Response:
+    token = secrets.token_hex(16)
+    response = render(
+        request, "login.html", status_code=status_code, next=next, username=username, error=error, login_csrf=token
+    )
+    response.set_cookie(
+        LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/login"
+    )
+    return response
+
+
 @router.get("/login")
 async def login_page(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", next=_safe_next(next), username="", error="")
+    return _login_form(request, next=_safe_next(next), username="", error="")
 
 
 @router.post("/login")
@@ -35,7 +53,12 @@ async def login(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "/",
+    login_csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, login_csrf):
+        error = "登录页面已过期，请重新登录"
+        return _login_form(request, status_code=403, next=_safe_next(next), username=username, error=error)
     try:
         user = await tenant_service.sign_in(tx, username, password)
     except (Unauthorized, Forbidden) as exc:
@@ -45,8 +68,9 @@ async def login(
             if isinstance(exc, Unauthorized)
             else "登录失败次数过多，账号已临时锁定，请 15 分钟后再试"
         )
-        return render(request, "login.html", status_code=401, next=_safe_next(next), username=username, error=message)
+        return _login_form(request, status_code=401, next=_safe_next(next), username=username, error=message)
     response = RedirectResponse(_safe_next(next), status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(
         COOKIE,
         state(request).signer.issue(user.id, tx.now()),
