@@ -38,8 +38,29 @@ async def test_sign_in_sets_a_hardened_cookie_and_logout_ends_it(
     home = await anonymous.get("/")
     assert home.status_code == 200 and "今日外呼" in home.text
     assert "张&lt;b&gt;三&lt;/b&gt;" in home.text and "<b>三</b>" not in home.text
+    session = anonymous.cookies.get("callbot_console")
+    assert session is not None
     bye = await anonymous.submit("/logout")
     assert bye.status_code == 303
+    assert (await anonymous.get("/")).status_code == 303
+    # The server ended the session: a copy of the cookie (kept by a thief, or another tab) is refused too.
+    anonymous.cookies.set("callbot_console", session)
+    assert (await anonymous.get("/")).status_code == 303
+    anonymous.cookies.clear()
+    assert (await anonymous.sign_in("alice")).status_code == 303 and (await anonymous.get("/")).status_code == 200
+
+
+async def test_a_new_password_ends_the_sessions_signed_in_with_the_old(
+    store: Store, account: Account, anonymous: ConsoleClient
+) -> None:
+    async with store.transaction() as tx:
+        alice = await tenant_service.create_user(tx, account.tenant, "alice", PASSWORD, Role.VIEWER)
+    await anonymous.sign_in("alice")
+    assert (await anonymous.get("/")).status_code == 200
+    async with store.transaction() as tx:
+        await tenant_service.update_user(
+            tx, account.tenant, alice.id, tenant_service.UserChanges(password="n3w-pass-2026")
+        )
     assert (await anonymous.get("/")).status_code == 303
 
 

@@ -73,7 +73,7 @@ async def login(
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(
         COOKIE,
-        state(request).signer.issue(user.id, tx.now()),
+        state(request).signer.issue(user.id, user.session_epoch, tx.now()),
         max_age=MAX_AGE_SECONDS,
         httponly=True,
         samesite="lax",
@@ -85,6 +85,7 @@ async def login(
 
 @router.post("/logout")
 async def logout(ctx: Viewer) -> Response:
+    await tenant_service.sign_out(ctx.tx, ctx.user)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

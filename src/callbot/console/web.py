@@ -144,7 +144,7 @@ def _require(role: Role) -> Callable[..., Awaitable[Ctx]]:
         if session is None:
             raise SignInRequired()
         try:
-            user = await tenant_service.get_signed_in_user(tx, session.user_id)
+            user = await tenant_service.get_signed_in_user(tx, session.user_id, session.epoch)
         except NotFound as exc:
             raise SignInRequired() from exc
         if request.method not in ("GET", "HEAD") and not console.signer.check_csrf(session, await _form_token(request)):

@@ -30,3 +30,6 @@ class User(Base):
     # Console sign-in lockout: failures since the last success, and until when sign-in is refused.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Console sessions carry the epoch they were issued in; signing out (or a new password) moves it on,
+    # which ends every session issued before, in every browser.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -191,12 +191,19 @@ async def sign_in(tx: Tx, username: str, password: str) -> User:
     return user
 
 
-async def get_signed_in_user(tx: Tx, user_id: int) -> User:
-    """The user a console session names, still enabled; UserNotFound otherwise."""
+async def get_signed_in_user(tx: Tx, user_id: int, epoch: int) -> User:
+    """The user a console session names, still enabled, the session not ended by a sign-out or a new
+    password (its epoch is the user's); UserNotFound otherwise."""
     user = await repository.get_user(tx, user_id)
-    if user is None or not user.enabled:
+    if user is None or not user.enabled or user.session_epoch != epoch:
         raise UserNotFound(f"no user with id {user_id}")
     return user
+
+
+async def sign_out(tx: Tx, user: User) -> None:
+    """End every console session of the user (a stolen cookie stops working too)."""
+    user.session_epoch += 1
+    await repository.flush(tx)
 
 
 @dataclass(frozen=True)
@@ -213,6 +220,7 @@ async def update_user(tx: Tx, tenant: Tenant, user_id: int, changes: UserChanges
         if len(changes.password) < 8:
             raise ValidationFailed("invalid password", [("password", "at least 8 characters")])
         user.password_hash = hash_password(changes.password)
+        user.session_epoch += 1  # a new password ends the sessions signed in with the old one
     if changes.display_name is not None:
         user.display_name = changes.display_name
     if changes.role is not None:
