@@ -192,7 +192,8 @@ def demo(
             return
         for call in calls:
             click.echo(f"{call['phone']}  {call['result']:<15} {call['chat_seconds']:>3} s  {call['recording'] or '-'}")
-            if voice:
+            if voice and call["transcript"]:
+                click.echo(f"    level {call['level']}, ended by {call['end_reason']}")
                 for turn in call["transcript"]:
                     click.echo(f"    {turn['speaker']:<6} {turn.get('text', '')}")
         return
