@@ -47,6 +47,7 @@ async def test_a_campaign_over_sip_with_speech_on_both_sides(
     assert robot == ["opening", "intro", "choose_term", "agree_end"], call["transcript"]
     person = [turn for turn in call["transcript"] if turn["speaker"] == "PERSON"]
     assert [turn["intent"] for turn in person[:1]] == ["affirm"], person
-    assert "你说" in person[0]["text"] and [t["text"] for t in person[1:]] == ["[按键 1]", "[按键 2]"], person
+    # "可以" is heard from either voice (espeak-ng's "你说吧" often is not)
+    assert "可以" in person[0]["text"] and [t["text"] for t in person[1:]] == ["[按键 1]", "[按键 2]"], person
     assert _loudness(Path(call["recording"])) > 300
     assert _loudness(Path(call["customer_recording"])) > 300
