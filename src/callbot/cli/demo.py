@@ -162,24 +162,40 @@ async def run_to_completion(settings: Settings) -> dict[str, Any]:
 @click.option(
     "--sip", is_flag=True, help="run a small campaign over real SIP and RTP against simulated phones, then exit"
 )
-def demo(host: str | None, port: int | None, no_serve: bool, exit_when_done: bool, as_json: bool, sip: bool) -> None:
+@click.option("--voice", is_flag=True, help="with --sip: speech on both sides (Whisper ASR and TTS, talking customers)")
+def demo(
+    host: str | None, port: int | None, no_serve: bool, exit_when_done: bool, as_json: bool, sip: bool, voice: bool
+) -> None:
     """Provision the demo tenant and its running task, print its credentials, then serve callbot.
 
     The demo task (200 simulated customers, the credit-card script, two lines, 10 AI seats) runs on the
     simulated carrier at sim speed 20 unless CALLBOT_SIM_SPEED says otherwise. With --sip, a task of ten
     customers is called over real SIP and RTP on loopback instead (our own SIP customer's phones), and
-    each call is printed with its recording (WAV files a user can play).
+    each call is printed with its recording (WAV files a user can play). With --sip --voice the robot
+    hears with Whisper and speaks with TTS, and the customers say their replies with TTS speech.
     """
     settings = demo_settings()
+    if voice and not sip:
+        raise click.UsageError("--voice goes with --sip")
     if sip:
-        from callbot.cli.demo_sip import run_sip_demo
+        from callbot.cli.demo_sip import demo_speech, run_sip_demo
 
-        calls = asyncio.run(run_sip_demo(settings))
+        async def _sip_demo() -> list[dict[str, Any]]:
+            if not voice:
+                return await run_sip_demo(settings)
+            async with demo_speech(settings) as speech:
+                return await run_sip_demo(settings, speech=speech)
+
+        calls = asyncio.run(_sip_demo())
         if as_json:
             print_json(calls)
             return
         for call in calls:
             click.echo(f"{call['phone']}  {call['result']:<15} {call['chat_seconds']:>3} s  {call['recording'] or '-'}")
+            if voice and call["transcript"]:
+                click.echo(f"    level {call['level']}, ended by {call['end_reason']}")
+                for turn in call["transcript"]:
+                    click.echo(f"    {turn['speaker']:<6} {turn.get('text', '')}")
         return
     if exit_when_done:
         final = asyncio.run(run_to_completion(settings))

@@ -9,11 +9,17 @@ then sends the BYE). A `/barge` reply is said `barge_after_s` into the robot's n
 
 With an `asr`, the robot's turns are recognised and passed to `customer.hear`, so personas reply to
 what was said; without one they hear an empty prompt (scripted `sim_replies` do not care).
+
+Our SIP customer (`SipCustomerPhone`) takes a voice factory, one voice per answered call; `talking_voice`
+makes one, so its calls are answered by talking customers:
+
+    SipCustomerPhone(directory, voice=talking_voice(tts, WebRtcVad))
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +30,7 @@ from callbot.speech.voice import SpeechStarted, TurnSettings, TurnTaker, Utteran
 from callbot.telephony.gateway import Dtmf, Hangup, Prompt, Speech
 from callbot.telephony.sim.customer import SimCustomer
 
-__all__ = ["TalkStats", "TalkingCustomer"]
+__all__ = ["TalkStats", "TalkingCustomer", "talking_voice"]
 
 log = logging.getLogger(__name__)
 
@@ -129,3 +135,11 @@ class TalkingCustomer:
         await asyncio.sleep(self.barge_after_s)
         self.stats.barged += 1
         await self._say(stream, heard)
+
+
+def talking_voice(
+    tts: TtsEngine, vad: Callable[[], VadEngine], *, asr: AsrEngine | None = None, think_s: float = 0.3
+) -> Callable[[], TalkingCustomer]:
+    """A `CustomerVoice` factory for the SIP customer: a new talking customer per call (its stats are the
+    call's), all sharing the one `tts` (and `asr`, when the customers should hear what the robot says)."""
+    return functools.partial(TalkingCustomer, tts, vad, asr=asr, think_s=think_s)

@@ -15,7 +15,8 @@ Once answered, the call's audio is handed to a `CustomerVoice` with the simulate
 or the scripted `sim_replies`). The default `ToneVoice` waits for the robot's turn to end (its audio
 falls quiet, or a few seconds pass when the robot's prompts are silent) and then answers each reply
 turn: a short tone for something said, RFC 4733 key presses for a `/dtmf` line, nothing for a silence,
-and a hang-up (BYE) for `/hangup` or when the replies run out. A speaking voice (TTS) plugs in the same way.
+and a hang-up (BYE) for `/hangup` or when the replies run out. A speaking voice plugs in the same way:
+`voice=callbot.speech.talking_customer.talking_voice(tts, vad)` says the replies with TTS audio.
 """
 
 from __future__ import annotations
