@@ -3,6 +3,9 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# Test files run in two worker processes (a file's tests stay together, so its fixtures are shared): most
+# end-to-end tests wait on real time (audio, SIP, leases), so two workers halve the wall time.
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test test-quick setup setup-test lint lock bench screenshots
 
@@ -14,11 +17,11 @@ test: setup-test
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The quick loop: skips the slow end-to-end tests.
 test-quick: setup-test
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 setup:
 	scripts/setup.sh run
