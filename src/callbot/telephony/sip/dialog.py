@@ -526,16 +526,42 @@ class UacCall:
         contact: bool = False,
         extra: list[tuple[str, str]] | None = None,
     ) -> Send:
-        response = SipMessage.response_to(request, status, reason, to_tag=self.local_tag)
-        if contact:
-            response.headers.append(("Contact", self._contact()))
-            response.headers.append(("Allow", ALLOW))
-        response.headers.extend(extra or [])
-        response.headers.append(("User-Agent", self.settings.user_agent))
-        if body:
-            response.headers.append(("Content-Type", "application/sdp"))
-            response.body = body
+        response = build_response(
+            request,
+            status,
+            reason,
+            to_tag=self.local_tag,
+            contact=self._contact() if contact else None,
+            user_agent=self.settings.user_agent,
+            body=body,
+            extra=extra,
+        )
         return Send(response, _response_address(request, self.settings.destination))
+
+
+def build_response(
+    request: SipMessage,
+    status: int,
+    reason: str | None,
+    *,
+    to_tag: str | None,
+    contact: str | None,
+    user_agent: str,
+    body: bytes = b"",
+    extra: list[tuple[str, str]] | None = None,
+) -> SipMessage:
+    """A response of either side of a dialog: with a Contact (and what we allow) when it sets up or
+    refreshes the dialog, an SDP body when there is one."""
+    response = SipMessage.response_to(request, status, reason, to_tag=to_tag)
+    if contact is not None:
+        response.headers.append(("Contact", contact))
+        response.headers.append(("Allow", ALLOW))
+    response.headers.extend(extra or [])
+    response.headers.append(("User-Agent", user_agent))
+    if body:
+        response.headers.append(("Content-Type", "application/sdp"))
+        response.body = body
+    return response
 
 
 def options_request(

@@ -30,6 +30,7 @@ from callbot.telephony.sip.dialog import (
     MediaChanged,
     Send,
     _sdp_of,
+    build_response,
     new_branch,
     new_tag,
 )
@@ -287,16 +288,16 @@ class UasCall:
         contact: bool = False,
         extra: list[tuple[str, str]] | None = None,
     ) -> Send:
-        tag = self.local_tag if status > 100 else None  # 100 Trying carries no tag (§8.2.6.2)
-        response = SipMessage.response_to(request, status, reason, to_tag=tag)
-        if contact:
-            response.headers.append(("Contact", self._contact()))
-            response.headers.append(("Allow", ALLOW))
-        response.headers.extend(extra or [])
-        response.headers.append(("User-Agent", self.settings.user_agent))
-        if body:
-            response.headers.append(("Content-Type", "application/sdp"))
-            response.body = body
+        response = build_response(
+            request,
+            status,
+            reason,
+            to_tag=self.local_tag if status > 100 else None,  # 100 Trying carries no tag (§8.2.6.2)
+            contact=self._contact() if contact else None,
+            user_agent=self.settings.user_agent,
+            body=body,
+            extra=extra,
+        )
         return Send(response, self._reply_to(request))
 
 
